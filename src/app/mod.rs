@@ -1,0 +1,840 @@
+//! All UI state and its one update function (the Elm architecture): `update` turns a `Msg`
+//! into state changes and `Effect`s; it never does I/O, never awaits and never reads the clock.
+
+pub mod customers;
+pub mod keys;
+pub mod list;
+pub mod note;
+pub mod timeline;
+
+use jiff::tz::TimeZone;
+use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+use crate::model::{Capabilities, Contact, Customer, CustomerQuery, Note, NoteQuery, ProviderKind};
+use crate::ui;
+use customers::CustomerList;
+use keys::Action;
+use list::ListCursor;
+use note::{ContactList, NotePane};
+use timeline::Timeline;
+
+/// Everything that can happen to the app: input, and results from the fetch layer.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// Periodic tick (spinner, clearing old messages).
+    Tick,
+    Fetched(Fetched),
+}
+
+/// A result from the fetch layer. `generation` is the number of the request it answers; a
+/// result whose generation is no longer the current one for its view is dropped.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub account: usize,
+    pub generation: u64,
+    pub event: FetchEvent,
+}
+
+#[derive(Debug, Clone)]
+pub enum FetchEvent {
+    /// One more page; `done` is true on the last one. `pages` counts pages received so far.
+    CustomersPage {
+        customers: Vec<Customer>,
+        pages: u32,
+        done: bool,
+    },
+    NotesPage {
+        notes: Vec<Note>,
+        pages: u32,
+        done: bool,
+    },
+    ContactsPage {
+        contacts: Vec<Contact>,
+        done: bool,
+    },
+    /// The request failed; `error` is one line, ready for the status line.
+    Failed {
+        error: String,
+    },
+}
+
+/// What `update` asks the outside world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start a fetch; a newer request for the same slot cancels the older one.
+    Fetch(FetchRequest),
+    /// Open a web link in the user's browser.
+    OpenUrl(String),
+    /// Put text on the clipboard (the terminal does it, via OSC 52).
+    Copy(String),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchRequest {
+    pub account: usize,
+    pub generation: u64,
+    pub kind: FetchKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchKind {
+    Customers(CustomerQuery),
+    Notes(NoteQuery),
+    Contacts { customer_id: String },
+}
+
+/// The views whose fetches replace each other ("latest request wins" per account and slot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FetchSlot {
+    Customers,
+    Timeline,
+    Contacts,
+}
+
+impl FetchKind {
+    pub fn slot(&self) -> FetchSlot {
+        match self {
+            FetchKind::Customers(_) => FetchSlot::Customers,
+            FetchKind::Notes(_) => FetchSlot::Timeline,
+            FetchKind::Contacts { .. } => FetchSlot::Contacts,
+        }
+    }
+}
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Customers,
+    Timeline,
+    Note,
+}
+
+impl Pane {
+    const ORDER: [Pane; 3] = [Pane::Customers, Pane::Timeline, Pane::Note];
+
+    fn index(self) -> usize {
+        match self {
+            Pane::Customers => 0,
+            Pane::Timeline => 1,
+            Pane::Note => 2,
+        }
+    }
+
+    /// The next pane, wrapping around (`Tab`).
+    fn cycled(self, forward: bool) -> Pane {
+        let step = if forward { 1 } else { Pane::ORDER.len() - 1 };
+        Pane::ORDER[(self.index() + step) % Pane::ORDER.len()]
+    }
+
+    /// The neighbouring pane, stopping at the ends (`h`/`l`).
+    fn stepped(self, forward: bool) -> Pane {
+        let index = if forward {
+            (self.index() + 1).min(Pane::ORDER.len() - 1)
+        } else {
+            self.index().saturating_sub(1)
+        };
+        Pane::ORDER[index]
+    }
+}
+
+/// One account as the tab bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountTab {
+    pub name: String,
+    pub provider: ProviderKind,
+    pub capabilities: Capabilities,
+}
+
+/// Everything one account shows, kept while another account's tab is active.
+#[derive(Debug, Clone, Default)]
+pub struct AccountView {
+    pub customers: CustomerList,
+    pub timeline: Timeline,
+    pub note: NotePane,
+}
+
+/// The status line's message: an error (red, stays until replaced or dismissed) or a piece
+/// of information (fades after a few ticks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub error: bool,
+    /// The tick count when it arrived (time reaches `update` only through ticks).
+    pub since_tick: u64,
+}
+
+/// How many ticks an information message stays.
+pub const INFO_TICKS: u64 = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// No config yet: how to write one (the path to show).
+    Welcome {
+        config_path: String,
+    },
+    Browser,
+}
+
+/// All UI state. `ui::draw` reads it; only `update` changes it.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub(crate) screen: Screen,
+    pub(crate) accounts: Vec<AccountTab>,
+    /// One per account, same order.
+    pub(crate) views: Vec<AccountView>,
+    pub(crate) active: usize,
+    pub(crate) focus: Pane,
+    pub(crate) help_open: bool,
+    pub(crate) help_scroll: usize,
+    pub(crate) status: Option<StatusMessage>,
+    pub(crate) tz: TimeZone,
+    /// The terminal size, from `Msg::Resize`; mouse hit-testing lays it out like drawing does.
+    pub(crate) size: Rect,
+    pub(crate) tick: u64,
+    next_gen: u64,
+    quit: bool,
+}
+
+impl App {
+    /// The browser. Returns the app and its first effects (fetch the first account's customers).
+    pub fn new(accounts: Vec<AccountTab>, tz: TimeZone) -> (App, Vec<Effect>) {
+        let views = accounts.iter().map(|_| AccountView::default()).collect();
+        let mut app = App {
+            screen: Screen::Browser,
+            accounts,
+            views,
+            active: 0,
+            focus: Pane::Customers,
+            help_open: false,
+            help_scroll: 0,
+            status: None,
+            tz,
+            size: Rect::default(),
+            tick: 0,
+            next_gen: 1,
+            quit: false,
+        };
+        let mut effects = Vec::new();
+        app.load_customers(0, &mut effects);
+        (app, effects)
+    }
+
+    /// No config file and no --demo: the welcome screen (config path to show).
+    pub fn welcome(config_path: String) -> App {
+        let (mut app, _) = App::new(Vec::new(), TimeZone::UTC);
+        app.screen = Screen::Welcome { config_path };
+        app
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn focus(&self) -> Pane {
+        self.focus
+    }
+
+    pub fn active_account(&self) -> usize {
+        self.active
+    }
+
+    pub fn help_open(&self) -> bool {
+        self.help_open
+    }
+
+    pub fn status(&self) -> Option<&StatusMessage> {
+        self.status.as_ref()
+    }
+
+    /// The active account's panes, if there is an account.
+    pub fn view(&self) -> Option<&AccountView> {
+        self.views.get(self.active)
+    }
+
+    /// The active account's tab.
+    pub fn account(&self) -> Option<&AccountTab> {
+        self.accounts.get(self.active)
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match msg {
+            Msg::Key(key) => self.on_key(&key, &mut effects),
+            Msg::Mouse(mouse) => self.on_mouse(&mouse, &mut effects),
+            Msg::Resize { width, height } => self.on_resize(width, height),
+            Msg::Tick => self.on_tick(),
+            Msg::Fetched(fetched) => self.on_fetched(fetched, &mut effects),
+        }
+        effects
+    }
+
+    fn on_key(&mut self, key: &KeyEvent, effects: &mut Vec<Effect>) {
+        let Some(action) = keys::action_for(key) else {
+            return;
+        };
+        if let Screen::Welcome { .. } = self.screen {
+            if matches!(action, Action::Quit | Action::Back) {
+                self.quit(effects);
+            }
+            return;
+        }
+        if self.help_open {
+            self.on_help_key(action, effects);
+            return;
+        }
+        match action {
+            Action::Quit => self.quit(effects),
+            Action::Help => {
+                self.help_open = true;
+                self.help_scroll = 0;
+            }
+            Action::Back => match self.views.get_mut(self.active) {
+                Some(view) if view.note.show_contacts => {
+                    view.note.show_contacts = false;
+                    view.note.scroll = 0;
+                }
+                _ => self.status = None,
+            },
+            Action::Down => self.move_in_focus(Step::By(1), effects),
+            Action::Up => self.move_in_focus(Step::By(-1), effects),
+            Action::PageDown => self.move_in_focus(Step::Page(1), effects),
+            Action::PageUp => self.move_in_focus(Step::Page(-1), effects),
+            Action::Top => self.move_in_focus(Step::Top, effects),
+            Action::Bottom => self.move_in_focus(Step::Bottom, effects),
+            Action::NextPane => self.focus = self.focus.cycled(true),
+            Action::PrevPane => self.focus = self.focus.cycled(false),
+            Action::PaneLeft => self.focus = self.focus.stepped(false),
+            Action::PaneRight => self.focus = self.focus.stepped(true),
+            Action::Open => self.open(),
+            Action::Contacts => self.toggle_contacts(effects),
+            Action::Refresh => self.refresh(effects),
+            Action::Copy => self.copy(effects),
+            Action::OpenInBrowser => self.open_in_browser(effects),
+            Action::SwitchAccount(index) => self.switch_account(usize::from(index), effects),
+            Action::NotYet(planned) => self.inform(planned.message().to_string()),
+        }
+    }
+
+    fn on_help_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let rows = keys::help_rows().len();
+        match action {
+            Action::Quit => self.quit(effects),
+            Action::Help | Action::Back => self.help_open = false,
+            Action::Down => self.help_scroll = (self.help_scroll + 1).min(rows),
+            Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+            Action::Top => self.help_scroll = 0,
+            _ => {}
+        }
+    }
+
+    fn quit(&mut self, effects: &mut Vec<Effect>) {
+        self.quit = true;
+        effects.push(Effect::Quit);
+    }
+
+    fn on_mouse(&mut self, mouse: &MouseEvent, effects: &mut Vec<Effect>) {
+        if self.screen != Screen::Browser || self.help_open {
+            return;
+        }
+        let areas = ui::layout(self.size);
+        let at = Position::new(mouse.column, mouse.row);
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                if areas.tabs.contains(at) {
+                    if let Some(index) = ui::tabs::tab_at(&self.accounts, mouse.column) {
+                        self.switch_account(index, effects);
+                    }
+                } else if areas.customers.contains(at) {
+                    self.focus = Pane::Customers;
+                    let list = areas.customers_list();
+                    if list.contains(at) {
+                        let row = usize::from(at.y - list.y);
+                        self.click_customer(row, effects);
+                    }
+                } else if areas.timeline.contains(at) {
+                    self.focus = Pane::Timeline;
+                    let list = areas.timeline_list();
+                    if list.contains(at) {
+                        let row = usize::from(at.y - list.y) / ui::timeline::ENTRY_HEIGHT;
+                        self.click_note(row);
+                    }
+                } else if areas.note.contains(at) {
+                    self.focus = Pane::Note;
+                }
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let down = mouse.kind == MouseEventKind::ScrollDown;
+                let pane = if areas.customers.contains(at) {
+                    Pane::Customers
+                } else if areas.timeline.contains(at) {
+                    Pane::Timeline
+                } else if areas.note.contains(at) {
+                    Pane::Note
+                } else {
+                    return;
+                };
+                let step = match (pane, down) {
+                    (Pane::Note, true) => Step::By(WHEEL_LINES),
+                    (Pane::Note, false) => Step::By(-WHEEL_LINES),
+                    (_, true) => Step::By(1),
+                    (_, false) => Step::By(-1),
+                };
+                self.move_in(pane, step, effects);
+            }
+            _ => {}
+        }
+    }
+
+    fn click_customer(&mut self, row: usize, effects: &mut Vec<Effect>) {
+        let rows = self.customer_rows();
+        let Some(view) = self.views.get_mut(self.active) else {
+            return;
+        };
+        let len = view.customers.items.len();
+        let index = view.customers.cursor.window_start(len, rows) + row;
+        if index < len && view.customers.cursor.select(index, len, rows) {
+            self.load_timeline(self.active, effects);
+        }
+    }
+
+    fn click_note(&mut self, row: usize) {
+        let rows = self.timeline_rows();
+        let Some(view) = self.views.get_mut(self.active) else {
+            return;
+        };
+        let len = view.timeline.notes.len();
+        let index = view.timeline.cursor.window_start(len, rows) + row;
+        if index < len && view.timeline.cursor.select(index, len, rows) {
+            view.note.scroll = 0;
+        }
+    }
+
+    fn on_resize(&mut self, width: u16, height: u16) {
+        self.size = Rect::new(0, 0, width, height);
+        let customer_rows = self.customer_rows();
+        let timeline_rows = self.timeline_rows();
+        for view in &mut self.views {
+            view.customers
+                .cursor
+                .clamp(view.customers.items.len(), customer_rows);
+            view.timeline
+                .cursor
+                .clamp(view.timeline.notes.len(), timeline_rows);
+        }
+        self.clamp_note_scroll();
+    }
+
+    fn on_tick(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
+        let expired = self
+            .status
+            .as_ref()
+            .is_some_and(|s| !s.error && self.tick.saturating_sub(s.since_tick) >= INFO_TICKS);
+        if expired {
+            self.status = None;
+        }
+    }
+
+    fn on_fetched(&mut self, fetched: Fetched, effects: &mut Vec<Effect>) {
+        let account = fetched.account;
+        let customer_rows = self.customer_rows();
+        let timeline_rows = self.timeline_rows();
+        let Some(view) = self.views.get_mut(account) else {
+            return;
+        };
+        let generation = fetched.generation;
+        match fetched.event {
+            FetchEvent::CustomersPage {
+                customers,
+                pages,
+                done,
+            } => {
+                if generation != view.customers.generation || !view.customers.loading {
+                    return;
+                }
+                let changed = view
+                    .customers
+                    .receive(customers, pages, done, customer_rows);
+                if changed {
+                    self.load_timeline(account, effects);
+                }
+            }
+            FetchEvent::NotesPage { notes, pages, done } => {
+                if generation != view.timeline.generation || !view.timeline.loading {
+                    return;
+                }
+                if view.timeline.receive(notes, pages, done, timeline_rows) {
+                    view.note.scroll = 0;
+                }
+            }
+            FetchEvent::ContactsPage { contacts, done } => {
+                let Some((pending_gen, customer_id)) = view.note.pending.clone() else {
+                    return;
+                };
+                if generation != pending_gen {
+                    return;
+                }
+                let list = view.note.contacts.entry(customer_id).or_default();
+                list.items.extend(contacts);
+                if done {
+                    list.done = true;
+                    view.note.pending = None;
+                }
+            }
+            FetchEvent::Failed { error } => {
+                if view.customers.loading && generation == view.customers.generation {
+                    view.customers.fail();
+                } else if view.timeline.loading && generation == view.timeline.generation {
+                    view.timeline.fail();
+                } else if let Some((pending_gen, customer_id)) = view.note.pending.clone() {
+                    if generation != pending_gen {
+                        return;
+                    }
+                    // Forget the half-loaded entry so showing contacts again retries.
+                    view.note.contacts.remove(&customer_id);
+                    view.note.pending = None;
+                } else {
+                    return;
+                }
+                self.status = Some(StatusMessage {
+                    text: error,
+                    error: true,
+                    since_tick: self.tick,
+                });
+            }
+        }
+    }
+
+    fn next_gen(&mut self) -> u64 {
+        let generation = self.next_gen;
+        self.next_gen += 1;
+        generation
+    }
+
+    fn fetch(&mut self, account: usize, kind: FetchKind, effects: &mut Vec<Effect>) -> u64 {
+        let generation = self.next_gen();
+        effects.push(Effect::Fetch(FetchRequest {
+            account,
+            generation,
+            kind,
+        }));
+        generation
+    }
+
+    /// Asks for `account`'s customers (first load, or refresh keeping the old list meanwhile).
+    fn load_customers(&mut self, account: usize, effects: &mut Vec<Effect>) {
+        if account >= self.views.len() {
+            return;
+        }
+        let generation = self.fetch(
+            account,
+            FetchKind::Customers(CustomerQuery::default()),
+            effects,
+        );
+        if let Some(view) = self.views.get_mut(account) {
+            view.customers.start(generation);
+        }
+    }
+
+    /// Replaces `account`'s timeline with the selected customer's, emptied at once (so nothing
+    /// of the previous customer shows under the new name) and asks for its notes.
+    fn load_timeline(&mut self, account: usize, effects: &mut Vec<Effect>) {
+        let Some(customer) = self
+            .views
+            .get(account)
+            .and_then(|v| v.customers.selected())
+            .cloned()
+        else {
+            if let Some(view) = self.views.get_mut(account) {
+                view.timeline = Timeline::default();
+                view.note.scroll = 0;
+            }
+            return;
+        };
+        let query = NoteQuery {
+            customer_id: Some(customer.id.clone()),
+            ..NoteQuery::default()
+        };
+        let generation = self.fetch(account, FetchKind::Notes(query), effects);
+        let show_contacts = match self.views.get_mut(account) {
+            Some(view) => {
+                view.timeline = Timeline::for_customer(&customer, generation);
+                view.note.scroll = 0;
+                view.note.show_contacts
+            }
+            None => false,
+        };
+        if show_contacts {
+            self.ensure_contacts(account, effects);
+        }
+    }
+
+    /// Asks for the selected customer's contacts unless they are known or on their way.
+    fn ensure_contacts(&mut self, account: usize, effects: &mut Vec<Effect>) {
+        let has_contacts = self
+            .accounts
+            .get(account)
+            .is_some_and(|a| a.capabilities.contacts);
+        let Some(customer_id) = self
+            .views
+            .get(account)
+            .and_then(|v| v.customers.selected())
+            .map(|c| c.id.clone())
+        else {
+            return;
+        };
+        let known = self
+            .views
+            .get(account)
+            .is_some_and(|v| v.note.contacts.contains_key(&customer_id));
+        if !has_contacts || known {
+            return;
+        }
+        let kind = FetchKind::Contacts {
+            customer_id: customer_id.clone(),
+        };
+        let generation = self.fetch(account, kind, effects);
+        if let Some(view) = self.views.get_mut(account) {
+            // The new request cancels the one in flight: forget its half-loaded entry so that
+            // customer's contacts are asked for again when shown.
+            if let Some((_, cancelled)) = view.note.pending.take() {
+                if view.note.contacts.get(&cancelled).is_some_and(|c| !c.done) {
+                    view.note.contacts.remove(&cancelled);
+                }
+            }
+            view.note
+                .contacts
+                .insert(customer_id.clone(), ContactList::default());
+            view.note.pending = Some((generation, customer_id));
+        }
+    }
+
+    fn move_in_focus(&mut self, step: Step, effects: &mut Vec<Effect>) {
+        self.move_in(self.focus, step, effects);
+    }
+
+    fn move_in(&mut self, pane: Pane, step: Step, effects: &mut Vec<Effect>) {
+        let customer_rows = self.customer_rows();
+        let timeline_rows = self.timeline_rows();
+        let note_rows = self.note_rows();
+        let Some(view) = self.views.get_mut(self.active) else {
+            return;
+        };
+        match pane {
+            Pane::Customers => {
+                let len = view.customers.items.len();
+                if step.apply(&mut view.customers.cursor, len, customer_rows) {
+                    self.load_timeline(self.active, effects);
+                }
+            }
+            Pane::Timeline => {
+                let len = view.timeline.notes.len();
+                if step.apply(&mut view.timeline.cursor, len, timeline_rows) {
+                    view.note.scroll = 0;
+                }
+            }
+            Pane::Note => {
+                let page = note_rows.saturating_sub(1).max(1);
+                let scroll = view.note.scroll;
+                view.note.scroll = match step {
+                    Step::By(delta) => add_signed(scroll, delta),
+                    Step::Page(pages) => add_signed(scroll, pages.saturating_mul(page as isize)),
+                    Step::Top => 0,
+                    Step::Bottom => usize::MAX,
+                };
+                self.clamp_note_scroll();
+            }
+        }
+    }
+
+    fn clamp_note_scroll(&mut self) {
+        let max = ui::note::content_height(self).saturating_sub(self.note_rows());
+        if let Some(view) = self.views.get_mut(self.active) {
+            view.note.scroll = view.note.scroll.min(max);
+        }
+    }
+
+    fn open(&mut self) {
+        match self.focus {
+            Pane::Customers => self.focus = Pane::Timeline,
+            Pane::Timeline => {
+                if self.view().and_then(|v| v.timeline.selected()).is_some() {
+                    self.focus = Pane::Note;
+                }
+            }
+            Pane::Note => {}
+        }
+    }
+
+    fn toggle_contacts(&mut self, effects: &mut Vec<Effect>) {
+        let Some(account) = self.accounts.get(self.active) else {
+            return;
+        };
+        if !account.capabilities.contacts {
+            let text = format!(
+                "{} ({}) has no contacts to show",
+                account.name,
+                account.provider.display_name()
+            );
+            self.inform(text);
+            return;
+        }
+        let showing = match self.views.get_mut(self.active) {
+            Some(view) => {
+                view.note.show_contacts = !view.note.show_contacts;
+                view.note.scroll = 0;
+                view.note.show_contacts
+            }
+            None => return,
+        };
+        if showing {
+            self.ensure_contacts(self.active, effects);
+        }
+    }
+
+    fn refresh(&mut self, effects: &mut Vec<Effect>) {
+        let account = self.active;
+        if account >= self.views.len() {
+            return;
+        }
+        self.load_customers(account, effects);
+        let customer_id = self.view().and_then(|v| v.timeline.customer_id.clone());
+        if let Some(customer_id) = customer_id {
+            let query = NoteQuery {
+                customer_id: Some(customer_id),
+                ..NoteQuery::default()
+            };
+            let generation = self.fetch(account, FetchKind::Notes(query), effects);
+            if let Some(view) = self.views.get_mut(account) {
+                view.timeline.refresh(generation);
+            }
+        }
+        let show_contacts = match self.views.get_mut(account) {
+            Some(view) => {
+                view.note.contacts.clear();
+                view.note.pending = None;
+                view.note.show_contacts
+            }
+            None => false,
+        };
+        if show_contacts {
+            self.ensure_contacts(account, effects);
+        }
+    }
+
+    fn copy(&mut self, effects: &mut Vec<Effect>) {
+        match self.view().and_then(|v| v.timeline.selected()) {
+            Some(note) => {
+                effects.push(Effect::Copy(note.text.clone()));
+                self.inform("Copied the note's text".to_string());
+            }
+            None => self.inform("No note selected to copy".to_string()),
+        }
+    }
+
+    fn open_in_browser(&mut self, effects: &mut Vec<Effect>) {
+        let Some(customer) = self.view().and_then(|v| v.customers.selected()) else {
+            self.inform("No customer selected".to_string());
+            return;
+        };
+        match customer.web_url.clone().filter(|u| !u.is_empty()) {
+            Some(url) => {
+                let text = format!("Opening {} in the browser", customer.name);
+                effects.push(Effect::OpenUrl(url));
+                self.inform(text);
+            }
+            None => {
+                let provider = self
+                    .account()
+                    .map(|a| a.provider.display_name())
+                    .unwrap_or("this provider");
+                let text = format!("{} has no web link in {provider}", customer.name);
+                self.inform(text);
+            }
+        }
+    }
+
+    fn switch_account(&mut self, index: usize, effects: &mut Vec<Effect>) {
+        if index >= self.accounts.len() {
+            let text = match self.accounts.len() {
+                1 => format!("There is no account {}: only 1 is set up", index + 1),
+                n => format!("There is no account {}: {n} are set up", index + 1),
+            };
+            self.inform(text);
+            return;
+        }
+        self.active = index;
+        let requested = self.view().is_some_and(|v| v.customers.requested);
+        if !requested {
+            self.load_customers(index, effects);
+        }
+        self.clamp_note_scroll();
+    }
+
+    fn inform(&mut self, text: String) {
+        self.status = Some(StatusMessage {
+            text,
+            error: false,
+            since_tick: self.tick,
+        });
+    }
+
+    fn customer_rows(&self) -> usize {
+        usize::from(ui::layout(self.size).customers_list().height)
+    }
+
+    fn timeline_rows(&self) -> usize {
+        ui::timeline::entries_fitting(ui::layout(self.size).timeline_list().height)
+    }
+
+    fn note_rows(&self) -> usize {
+        usize::from(ui::layout(self.size).note_body().height)
+    }
+}
+
+/// Lines the note scrolls per wheel notch.
+const WHEEL_LINES: isize = 3;
+
+/// A movement of the selection (or of the note's scroll).
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    By(isize),
+    Page(isize),
+    Top,
+    Bottom,
+}
+
+impl Step {
+    /// Applies the step to a list cursor; returns whether the selection changed.
+    fn apply(self, cursor: &mut ListCursor, len: usize, rows: usize) -> bool {
+        match self {
+            Step::By(delta) => cursor.move_by(delta, len, rows),
+            Step::Page(pages) => {
+                let page = rows.saturating_sub(1).max(1) as isize;
+                cursor.move_by(pages.saturating_mul(page), len, rows)
+            }
+            Step::Top => cursor.select(0, len, rows),
+            Step::Bottom => cursor.select(len.saturating_sub(1), len, rows),
+        }
+    }
+}
+
+fn add_signed(value: usize, delta: isize) -> usize {
+    if delta < 0 {
+        value.saturating_sub(delta.unsigned_abs())
+    } else {
+        value.saturating_add(delta.unsigned_abs())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,816 @@
+//! The command line: argument parsing, the non-interactive commands (the "CLI contract" in
+//! DESIGN.md) and the launch of the TUI. Errors leave here as one line and an exit status:
+//! 0 done, 1 the provider or network failed, 2 bad usage, config or input.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ratatui::crossterm::style::Stylize;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::app::{AccountTab, App};
+use crate::config::{AccountConfig, Config, ConfigError};
+use crate::demo::FakeServer;
+use crate::fetch::{Fetcher, filter_customers, paginate};
+use crate::model::{Customer, CustomerQuery, Note, NoteKind, NoteQuery, ProviderKind};
+use crate::providers::{ProviderError, SharedProvider};
+use crate::secrets::{self, Secret, SecretError, Source};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crm-notes",
+    version,
+    about = "Customer notes and call logs from ChartMogul, Peoplevine and ActivePlatform, in your terminal",
+    after_help = "Without a command, opens the terminal UI. Try `crm-notes --demo`."
+)]
+pub struct Cli {
+    /// Config file (default: $CRM_NOTES_CONFIG, else <config dir>/crm-notes/config.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Account to use (default: the first in the config)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub account: Option<String>,
+    /// Use the built-in demo data: fake servers on loopback, no account or key needed
+    #[arg(long, global = true)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the configured accounts
+    Accounts {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List customers
+    Customers {
+        /// An email uses the provider's email search; other text matches name, email, company
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// List notes and call logs, newest first (the whole account without --customer)
+    Notes {
+        #[arg(long, value_name = "ID")]
+        customer: Option<String>,
+        #[arg(long = "type", value_enum)]
+        kind: Option<KindArg>,
+        /// Author name or email (substring; an email is also filtered by the server)
+        #[arg(long, value_name = "TEXT")]
+        author: Option<String>,
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store, check or remove an account's API key in the OS keyring
+    Auth {
+        #[command(subcommand)]
+        action: AuthAction,
+    },
+    /// Run the fake provider APIs with demo data, for trying things out
+    DemoServer {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long, default_value_t = DEMO_NOTES)]
+        notes: usize,
+        #[arg(long, default_value_t = DEMO_CUSTOMERS)]
+        customers: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// Store the key (read from stdin when it is not a terminal, else prompted without echo)
+    Set { name: String },
+    /// Say where the key comes from and check it against the provider
+    Status { name: String },
+    /// Remove the key from the keyring
+    Remove { name: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Note,
+    Call,
+}
+
+const DEMO_CUSTOMERS: usize = 1204;
+const DEMO_NOTES: usize = 12_000;
+const DEMO_SEED: u64 = 42;
+const DEMO_ACCOUNT: &str = "demo";
+
+/// A failure of a command: one line for stderr and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::usage(e.to_string())
+    }
+}
+
+impl From<SecretError> for Failure {
+    fn from(e: SecretError) -> Self {
+        Failure::usage(e.to_string())
+    }
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        let code = match e {
+            ProviderError::Refused(_) | ProviderError::Unsupported(_) => 2,
+            _ => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Parses the arguments and runs; returns the process exit status.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return 0;
+            }
+            // clap's usage errors are several lines; the contract is one.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("crm-notes: {first} (see --help)");
+            return 2;
+        }
+    };
+    let _log = init_logging();
+    match run(cli) {
+        Ok(()) => 0,
+        Err(failure) => {
+            tracing::error!(code = failure.code, message = %failure.message, "command failed");
+            eprintln!(
+                "crm-notes: {}",
+                crate::text::sanitize_line(&failure.message)
+            );
+            failure.code
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    match &cli.command {
+        None => run_tui(&cli, &runtime),
+        Some(Command::Accounts { json }) => accounts(&cli, *json),
+        Some(Command::Customers {
+            search,
+            limit,
+            json,
+        }) => {
+            let session = Session::open(&cli, &runtime)?;
+            let query = CustomerQuery {
+                search: search.clone(),
+                ..Default::default()
+            };
+            runtime.block_on(customers(&session, query, *limit, *json))
+        }
+        Some(Command::Notes {
+            customer,
+            kind,
+            author,
+            limit,
+            json,
+        }) => {
+            let session = Session::open(&cli, &runtime)?;
+            let filter = NoteFilter {
+                customer: customer.clone(),
+                kind: kind.map(|k| match k {
+                    KindArg::Note => NoteKind::Note,
+                    KindArg::Call => NoteKind::Call,
+                }),
+                author: author.clone(),
+            };
+            runtime.block_on(notes(&session, filter, *limit, *json))
+        }
+        Some(Command::Auth { action }) => auth(&cli, action, &runtime),
+        Some(Command::DemoServer {
+            port,
+            notes,
+            customers,
+        }) => runtime.block_on(demo_server(*port, *customers, *notes)),
+    }
+}
+
+/// The account a command works on, connected.
+struct Session {
+    account: AccountConfig,
+    provider: SharedProvider,
+    /// Keeps the demo's fake server running for as long as the session.
+    _demo: Option<FakeServer>,
+}
+
+impl Session {
+    fn open(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<Session, Failure> {
+        if cli.demo {
+            return Session::demo(runtime);
+        }
+        let config = Config::load(&crate::config::config_path(cli.config.as_deref()))?;
+        let account = config.account(cli.account.as_deref())?.clone();
+        // Keyring calls may block on D-Bus: made here, outside async code.
+        let (secret, _) = secrets::lookup(&account.name)?;
+        let provider = crate::providers::connect(&account, secret)?;
+        Ok(Session {
+            account,
+            provider,
+            _demo: None,
+        })
+    }
+
+    fn demo(runtime: &tokio::runtime::Runtime) -> Result<Session, Failure> {
+        let data = crate::demo::data::chartmogul_demo(
+            jiff::Timestamp::now(),
+            DEMO_CUSTOMERS,
+            DEMO_NOTES,
+            DEMO_SEED,
+        );
+        let options = crate::demo::chartmogul::ChartMogulOptions {
+            // Enough delay that pages visibly stream in, as they do from the real API.
+            latency: std::time::Duration::from_millis(40),
+            ..Default::default()
+        };
+        let server = runtime.block_on(crate::demo::chartmogul::start(data, options))?;
+        let account = AccountConfig {
+            name: DEMO_ACCOUNT.into(),
+            provider: ProviderKind::ChartMogul,
+            base_url: Some(server.base_url.clone()),
+            author_email: Some("sara@example.com".into()),
+            username: None,
+            company_id: None,
+            region: None,
+            reseller_id: None,
+        };
+        let provider = crate::providers::connect(&account, Secret::new(server.api_key.clone()))?;
+        Ok(Session {
+            account,
+            provider,
+            _demo: Some(server),
+        })
+    }
+}
+
+fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> {
+    let tz = jiff::tz::TimeZone::system();
+    let (tx, rx) = mpsc::unbounded_channel();
+    if !cli.demo {
+        let path = crate::config::config_path(cli.config.as_deref());
+        if let Err(ConfigError::Missing(_)) = Config::load(&path) {
+            let app = App::welcome(path.display().to_string());
+            return Ok(crate::tui::run(app, Vec::new(), None, runtime, tx, rx)?);
+        }
+    }
+    let session = Session::open(cli, runtime)?;
+    let tab = AccountTab {
+        name: session.account.name.clone(),
+        provider: session.provider.kind(),
+        capabilities: session.provider.capabilities(),
+    };
+    let fetcher = Fetcher::new(
+        vec![session.provider.clone()],
+        tx.clone(),
+        runtime.handle().clone(),
+    );
+    let (app, effects) = App::new(vec![tab], tz);
+    crate::tui::run(app, effects, Some(fetcher), runtime, tx, rx)?;
+    Ok(())
+}
+
+fn accounts(cli: &Cli, json: bool) -> Result<(), Failure> {
+    let accounts = if cli.demo {
+        vec![(
+            DEMO_ACCOUNT.to_string(),
+            ProviderKind::ChartMogul,
+            None,
+            "demo",
+        )]
+    } else {
+        let config = Config::load(&crate::config::config_path(cli.config.as_deref()))?;
+        config
+            .accounts
+            .iter()
+            .map(|a| {
+                let key = match secrets::lookup(&a.name) {
+                    Ok((_, Source::Env)) => "env",
+                    Ok((_, Source::Keyring)) => "keyring",
+                    Err(_) => "missing",
+                };
+                (
+                    a.name.clone(),
+                    a.provider,
+                    a.base_url().map(str::to_string),
+                    key,
+                )
+            })
+            .collect()
+    };
+    let mut out = Output::new();
+    for (name, provider, base_url, key) in accounts {
+        if json {
+            out.json(&serde_json::json!({
+                "name": name, "provider": provider.id(), "base_url": base_url, "key": key,
+            }))?;
+        } else {
+            let line = format!(
+                "{:<16} {:<15} {:<8} {}",
+                name,
+                provider.display_name(),
+                key,
+                base_url.unwrap_or_default()
+            );
+            out.line(&line)?;
+        }
+    }
+    out.flush()
+}
+
+async fn customers(
+    session: &Session,
+    query: CustomerQuery,
+    limit: Option<usize>,
+    json: bool,
+) -> Result<(), Failure> {
+    let provider = &session.provider;
+    let caps = provider.capabilities();
+    let mut out = Output::new();
+    let mut remaining = limit.unwrap_or(usize::MAX);
+    let mut failure = None;
+    paginate(
+        |cursor| {
+            let (provider, query) = (provider.clone(), query.clone());
+            async move { provider.customers(&query, cursor.as_deref()).await }
+        },
+        |page, _| {
+            for customer in filter_customers(page, &query, caps) {
+                if remaining == 0 {
+                    return ControlFlow::Break(());
+                }
+                remaining -= 1;
+                let written = if json {
+                    out.json(&CustomerJson::new(&session.account, &customer))
+                } else {
+                    out.line(&customer_line(&customer, out.color))
+                };
+                if let Err(e) = written {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            out.page_done(remaining)
+        },
+    )
+    .await?;
+    failure.map_or(Ok(()), Err)?;
+    out.flush()
+}
+
+struct NoteFilter {
+    customer: Option<String>,
+    kind: Option<NoteKind>,
+    author: Option<String>,
+}
+
+async fn notes(
+    session: &Session,
+    filter: NoteFilter,
+    limit: Option<usize>,
+    json: bool,
+) -> Result<(), Failure> {
+    let provider = &session.provider;
+    let caps = provider.capabilities();
+    // Filters the server can apply go to the server, so the listing covers everything; the
+    // same filters are applied here too, for providers (or values) the server can't filter.
+    let author_email = filter
+        .author
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| a.contains('@') && caps.server_author_filter)
+        .map(str::to_string);
+    let query = NoteQuery {
+        customer_id: filter.customer.clone(),
+        kind: filter.kind.clone().filter(|_| caps.server_type_filter),
+        author_email,
+        per_page: None,
+    };
+    let mut out = Output::new();
+    let mut remaining = limit.unwrap_or(usize::MAX);
+    let mut failure = None;
+    let tz = jiff::tz::TimeZone::system();
+    paginate(
+        |cursor| {
+            let (provider, query) = (provider.clone(), query.clone());
+            async move { provider.notes(&query, cursor.as_deref()).await }
+        },
+        |page, _| {
+            for note in page {
+                if filter.kind.as_ref().is_some_and(|k| *k != note.kind)
+                    || filter
+                        .author
+                        .as_deref()
+                        .is_some_and(|a| !note.author_matches(a))
+                {
+                    continue;
+                }
+                if remaining == 0 {
+                    return ControlFlow::Break(());
+                }
+                remaining -= 1;
+                let written = if json {
+                    out.json(&NoteJson::new(&session.account, &note))
+                } else {
+                    let color = out.color;
+                    out.line(&note_block(&note, &tz, color))
+                };
+                if let Err(e) = written {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            out.page_done(remaining)
+        },
+    )
+    .await?;
+    failure.map_or(Ok(()), Err)?;
+    out.flush()
+}
+
+/// One note in the JSON-lines contract.
+#[derive(Serialize)]
+pub struct NoteJson<'a> {
+    account: &'a str,
+    provider: &'static str,
+    id: &'a str,
+    customer_id: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    author_name: Option<&'a str>,
+    author_email: Option<&'a str>,
+    text: &'a str,
+    call_duration_s: Option<u32>,
+    created_at: String,
+    updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    web_url: Option<&'a str>,
+}
+
+impl<'a> NoteJson<'a> {
+    pub fn new(account: &'a AccountConfig, note: &'a Note) -> NoteJson<'a> {
+        NoteJson {
+            account: &account.name,
+            provider: account.provider.id(),
+            id: &note.id,
+            customer_id: note.customer_id.as_deref(),
+            kind: note.kind.as_str(),
+            author_name: note.author_name.as_deref(),
+            author_email: note.author_email.as_deref(),
+            text: &note.text,
+            call_duration_s: note.call_duration_s,
+            created_at: note.created_at.to_string(),
+            updated_at: note.updated_at.map(|t| t.to_string()),
+            subject: note.subject.as_deref(),
+            web_url: note.web_url.as_deref(),
+        }
+    }
+}
+
+/// One customer in the JSON-lines contract.
+#[derive(Serialize)]
+pub struct CustomerJson<'a> {
+    account: &'a str,
+    provider: &'static str,
+    id: &'a str,
+    name: &'a str,
+    email: Option<&'a str>,
+    company: Option<&'a str>,
+    status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    web_url: Option<&'a str>,
+}
+
+impl<'a> CustomerJson<'a> {
+    pub fn new(account: &'a AccountConfig, customer: &'a Customer) -> CustomerJson<'a> {
+        CustomerJson {
+            account: &account.name,
+            provider: account.provider.id(),
+            id: &customer.id,
+            name: &customer.name,
+            email: customer.email.as_deref(),
+            company: customer.company.as_deref(),
+            status: customer.status.as_deref(),
+            web_url: customer.web_url.as_deref(),
+        }
+    }
+}
+
+fn customer_line(customer: &Customer, color: bool) -> String {
+    let name = pad(&customer.name, 32);
+    let status = pad(customer.status.as_deref().unwrap_or("-"), 16);
+    let detail = pad(customer.company_or_email().unwrap_or("-"), 32);
+    if color {
+        format!(
+            "{} {} {} {}",
+            name.bold(),
+            status,
+            detail,
+            customer.id.as_str().dim()
+        )
+    } else {
+        format!("{name} {status} {detail} {}", customer.id)
+    }
+}
+
+fn note_block(note: &Note, tz: &jiff::tz::TimeZone, color: bool) -> String {
+    let when = note
+        .created_at
+        .to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    let kind = match (&note.kind, note.call_duration_s) {
+        (NoteKind::Call, Some(s)) => format!("call {}", crate::duration::format_duration(s)),
+        (kind, _) => kind.as_str().to_string(),
+    };
+    let author = match (&note.author_name, &note.author_email) {
+        (Some(name), Some(email)) => format!("{name} <{email}>"),
+        _ => note.author_label().to_string(),
+    };
+    let customer = note.customer_id.as_deref().unwrap_or("");
+    let header = if color {
+        format!(
+            "{}  {}  {}  {}",
+            when.as_str().dim(),
+            kind.as_str().bold(),
+            author,
+            customer.dim()
+        )
+    } else {
+        format!("{when}  {kind}  {author}  {customer}")
+    };
+    let mut block = header;
+    for line in note.text.lines() {
+        block.push_str("\n    ");
+        block.push_str(line);
+    }
+    block.push('\n');
+    block
+}
+
+/// Left-aligns to `width` columns, cutting with `…` (unicode-width aware).
+fn pad(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    let total: usize = s.chars().filter_map(|c| c.width()).sum();
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if total > width && used + w >= width {
+            out.push('…');
+            used += 1;
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+/// Streams lines to stdout, flushed page by page; colour only on a terminal without NO_COLOR.
+struct Output {
+    out: io::BufWriter<io::Stdout>,
+    color: bool,
+}
+
+impl Output {
+    fn new() -> Output {
+        let stdout = io::stdout();
+        let color =
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Output {
+            out: io::BufWriter::new(stdout),
+            color,
+        }
+    }
+
+    fn line(&mut self, line: &str) -> Result<(), Failure> {
+        writeln!(self.out, "{line}").map_err(write_failure)
+    }
+
+    fn json(&mut self, value: &impl Serialize) -> Result<(), Failure> {
+        serde_json::to_writer(&mut self.out, value).map_err(|e| Failure {
+            code: 1,
+            message: e.to_string(),
+        })?;
+        writeln!(self.out).map_err(write_failure)
+    }
+
+    /// After each page: flush so output streams, and stop paging once the limit is reached.
+    fn page_done(&mut self, remaining: usize) -> ControlFlow<()> {
+        if self.out.flush().is_err() || remaining == 0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Failure> {
+        self.out.flush().map_err(write_failure)
+    }
+}
+
+/// A reader that went away (`| head`) is not an error worth a message.
+fn write_failure(e: io::Error) -> Failure {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    Failure::from(e)
+}
+
+fn auth(cli: &Cli, action: &AuthAction, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> {
+    match action {
+        AuthAction::Set { name } => {
+            let secret = read_secret(name)?;
+            secrets::store(name, &secret)?;
+            println!("stored the key for '{name}' in the OS keyring");
+            Ok(())
+        }
+        AuthAction::Remove { name } => {
+            if secrets::remove(name)? {
+                println!("removed the key for '{name}' from the OS keyring");
+            } else {
+                println!("no key for '{name}' in the OS keyring");
+            }
+            Ok(())
+        }
+        AuthAction::Status { name } => {
+            let config = Config::load(&crate::config::config_path(cli.config.as_deref()))?;
+            let account = config.account(Some(name))?;
+            let (secret, source) = secrets::lookup(name)?;
+            let provider = crate::providers::connect(account, secret)?;
+            let from = match source {
+                Source::Env => format!("from {}", secrets::env_var_name(name)),
+                Source::Keyring => "from the OS keyring".to_string(),
+            };
+            runtime.block_on(provider.ping())?;
+            println!(
+                "{name}: {} accepted the key ({from})",
+                account.provider.display_name()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The key from stdin when piped (scripts, password managers), else a prompt without echo.
+fn read_secret(name: &str) -> Result<Secret, Failure> {
+    let value = if io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("API key for '{name}': "))?
+    } else {
+        let mut value = String::new();
+        io::stdin().take(64 * 1024).read_to_string(&mut value)?;
+        value
+    };
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Failure::usage("no key given: nothing stored"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Failure::usage(
+            "the key contains control characters: nothing stored",
+        ));
+    }
+    Ok(Secret::new(value))
+}
+
+async fn demo_server(port: u16, customers: usize, notes: usize) -> Result<(), Failure> {
+    let data =
+        crate::demo::data::chartmogul_demo(jiff::Timestamp::now(), customers, notes, DEMO_SEED);
+    let options = crate::demo::chartmogul::ChartMogulOptions::default();
+    let api_key = options.api_key.clone();
+    let print = |base_url: &str| {
+        println!("ChartMogul fake API on {base_url} (API key: {api_key})");
+        println!("Try it with this config:\n");
+        println!("[accounts.demo]\nprovider = \"chartmogul\"\nbase_url = \"{base_url}\"\n");
+        println!("and CRM_NOTES_API_KEY_DEMO={api_key}. Ctrl-C stops the server.");
+    };
+    if port == 0 {
+        let server = crate::demo::chartmogul::start(data, options).await?;
+        print(&server.base_url);
+        let _ = tokio::signal::ctrl_c().await;
+        drop(server);
+        Ok(())
+    } else {
+        print(&format!("http://127.0.0.1:{port}"));
+        crate::demo::chartmogul::serve(data, options, port).await?;
+        Ok(())
+    }
+}
+
+/// Logs go to a file in the state directory, never to the terminal.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = crate::config::state_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "crm-notes.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CRM_NOTES_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,hyper=warn,reqwest=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_cuts_long_text_with_an_ellipsis_and_fills_short_text() {
+        assert_eq!(pad("Acme", 6), "Acme  ");
+        assert_eq!(pad("Acme Corporation", 6), "Acme …");
+        assert_eq!(pad("日本語テキスト", 6), "日本…  ");
+        assert_eq!(pad("", 2), "  ");
+    }
+
+    #[test]
+    fn the_note_json_has_every_contract_field_with_nulls_for_absent_values() {
+        let account = AccountConfig {
+            name: "acme".into(),
+            provider: ProviderKind::ChartMogul,
+            base_url: None,
+            author_email: None,
+            username: None,
+            company_id: None,
+            region: None,
+            reseller_id: None,
+        };
+        let note = Note {
+            id: "note_1".into(),
+            customer_id: Some("cus_1".into()),
+            kind: NoteKind::Call,
+            author_name: Some("Sara".into()),
+            author_email: None,
+            text: "Hello".into(),
+            call_duration_s: Some(900),
+            created_at: "2026-11-20T14:02:00-04:00".parse().unwrap(),
+            updated_at: None,
+            subject: None,
+            web_url: None,
+        };
+        let line = serde_json::to_string(&NoteJson::new(&account, &note)).unwrap();
+        assert_eq!(
+            line,
+            r#"{"account":"acme","provider":"chartmogul","id":"note_1","customer_id":"cus_1","type":"call","author_name":"Sara","author_email":null,"text":"Hello","call_duration_s":900,"created_at":"2026-11-20T18:02:00Z","updated_at":null}"#
+        );
+    }
+}

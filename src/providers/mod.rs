@@ -1,0 +1,125 @@
+//! The seam between the UI and the APIs: the `Provider` trait, its one error type, and the
+//! construction of a provider from an account's config. Each method fetches one page; the
+//! fetch layer and the CLI drive pagination. Nothing here knows about the terminal.
+
+pub mod chartmogul;
+pub mod http;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::model::{
+    Capabilities, Contact, Customer, CustomerQuery, Note, NoteQuery, Page, ProviderKind,
+};
+
+/// Everything that can go wrong talking to a provider, each shown as one line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProviderError {
+    /// 401: the key or password was refused.
+    #[error("{provider} refused the credentials ({status}): {message}")]
+    Auth {
+        provider: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// 403: the key may not do this (a read-only key, a restricted role).
+    #[error("{provider} does not allow this ({status}): {message}")]
+    Forbidden {
+        provider: &'static str,
+        status: u16,
+        message: String,
+    },
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 429 after the retries ran out.
+    #[error("{provider} is rate limiting us (429), try again shortly")]
+    RateLimited { provider: &'static str },
+    /// Any other non-success status, with the server's message decoded to one line.
+    #[error("{provider} answered {status}: {message}")]
+    Status {
+        provider: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// The request did not complete: connection refused or dropped, DNS, TLS.
+    #[error("network error talking to {provider}: {message}")]
+    Network {
+        provider: &'static str,
+        message: String,
+    },
+    #[error("{provider} did not answer within {seconds}s")]
+    Timeout {
+        provider: &'static str,
+        seconds: u64,
+    },
+    /// The reply was not what the API documents.
+    #[error("unexpected reply from {provider}: {message}")]
+    Malformed {
+        provider: &'static str,
+        message: String,
+    },
+    /// Our own policy refused the request before sending it (e.g. plain http to a remote host).
+    #[error("{0}")]
+    Refused(String),
+    /// The account cannot do this at all (see `Capabilities`).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl ProviderError {
+    /// Failures worth trying again later (network, timeouts, 429, 5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProviderError::Network { .. }
+            | ProviderError::Timeout { .. }
+            | ProviderError::RateLimited { .. } => true,
+            ProviderError::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ProviderError>;
+
+/// One provider's API, one page per call.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn kind(&self) -> ProviderKind;
+    fn capabilities(&self) -> Capabilities;
+    /// Checks the credentials with the cheapest authenticated request.
+    async fn ping(&self) -> Result<()>;
+    /// One page of customers. An email search is answered by the provider where it can;
+    /// name search is client-side (the caller filters with `Customer::matches`).
+    async fn customers(&self, query: &CustomerQuery, page: Option<&str>) -> Result<Page<Customer>>;
+    async fn customer(&self, id: &str) -> Result<Customer>;
+    async fn contacts(&self, customer_id: &str, page: Option<&str>) -> Result<Page<Contact>>;
+    /// One page of notes, newest first.
+    async fn notes(&self, query: &NoteQuery, page: Option<&str>) -> Result<Page<Note>>;
+    async fn note(&self, id: &str) -> Result<Note>;
+}
+
+pub type SharedProvider = Arc<dyn Provider>;
+
+/// Builds the client for a configured account.
+pub fn connect(
+    account: &crate::config::AccountConfig,
+    secret: crate::secrets::Secret,
+) -> Result<SharedProvider> {
+    match account.provider {
+        ProviderKind::ChartMogul => {
+            let base_url = account.base_url().unwrap_or("https://api.chartmogul.com");
+            let client = chartmogul::ChartMogul::new(
+                base_url,
+                secret.expose().to_string(),
+                http::HttpOptions::default(),
+            )?;
+            Ok(Arc::new(client))
+        }
+        other => Err(ProviderError::Unsupported(format!(
+            "account '{}': {} is not supported yet",
+            account.name,
+            other.display_name()
+        ))),
+    }
+}

@@ -1,0 +1,202 @@
+//! The terminal: setup and guaranteed restore, and the event loop that feeds input, fetch
+//! results and ticks into `App::update` and carries out the effects it returns.
+//! All I/O of the interactive app happens here or in the fetch layer, never in `App`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use base64::Engine;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
+use tokio::sync::mpsc;
+
+use crate::app::{App, Effect, Msg};
+use crate::fetch::Fetcher;
+
+/// How often the spinner and clocks move.
+const TICK: Duration = Duration::from_millis(200);
+
+/// What reaches the loop: a message for the app, or a request to stop (SIGTERM, SIGHUP).
+#[derive(Debug)]
+enum LoopEvent {
+    Msg(Msg),
+    Terminate,
+}
+
+/// Restores the terminal when dropped: on return, on error and during a panic's unwinding.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+/// Runs the interactive app until it quits. `initial` are the effects `App::new` returned.
+pub fn run(
+    mut app: App,
+    initial: Vec<Effect>,
+    mut fetcher: Option<Fetcher>,
+    runtime: &tokio::runtime::Runtime,
+    tx: mpsc::UnboundedSender<Msg>,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+) -> std::io::Result<()> {
+    install_panic_hook();
+    let mut terminal = ratatui::try_init()?;
+    let _guard = TerminalGuard;
+    execute!(std::io::stdout(), EnableMouseCapture)?;
+
+    let (events_tx, mut events) = mpsc::unbounded_channel::<LoopEvent>();
+    spawn_input_reader(events_tx.clone());
+    spawn_signal_watch(runtime, events_tx.clone());
+    spawn_ticker(runtime, tx.clone());
+    // Fetch results arrive on `rx`; forward them into the one queue the loop reads.
+    runtime.spawn({
+        let events_tx = events_tx.clone();
+        async move {
+            while let Some(msg) = rx.recv().await {
+                if events_tx.send(LoopEvent::Msg(msg)).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+
+    let size = terminal.size()?;
+    let mut effects = initial;
+    effects.extend(app.update(Msg::Resize {
+        width: size.width,
+        height: size.height,
+    }));
+    if perform(effects, &mut fetcher) {
+        return Ok(());
+    }
+
+    loop {
+        terminal.draw(|frame| crate::ui::draw(&app, frame))?;
+        let Some(first) = events.blocking_recv() else {
+            break;
+        };
+        // Take everything already queued before drawing again, so a burst of pages or
+        // key repeats costs one frame, not one each.
+        let mut batch = vec![first];
+        while let Ok(more) = events.try_recv() {
+            batch.push(more);
+        }
+        let mut quit = false;
+        for event in batch {
+            match event {
+                LoopEvent::Terminate => quit = true,
+                LoopEvent::Msg(msg) => {
+                    let effects = app.update(msg);
+                    quit |= perform(effects, &mut fetcher);
+                }
+            }
+        }
+        if quit || app.should_quit() {
+            break;
+        }
+    }
+    if let Some(fetcher) = fetcher.as_mut() {
+        fetcher.cancel_all();
+    }
+    Ok(())
+}
+
+/// Carries out effects; returns true when the app asked to quit.
+fn perform(effects: Vec<Effect>, fetcher: &mut Option<Fetcher>) -> bool {
+    let mut quit = false;
+    for effect in effects {
+        match effect {
+            Effect::Fetch(request) => {
+                if let Some(fetcher) = fetcher.as_mut() {
+                    fetcher.run(request);
+                }
+            }
+            Effect::OpenUrl(url) => {
+                // The browser may print to our terminal; detach it and ignore its output.
+                if let Err(e) = open::that_detached(&url) {
+                    tracing::warn!(%url, error = %e, "could not open a browser");
+                }
+            }
+            Effect::Copy(text) => copy_via_osc52(&text),
+            Effect::Quit => quit = true,
+        }
+    }
+    quit
+}
+
+/// OSC 52 asks the terminal itself to set the clipboard: works over SSH and without X.
+fn copy_via_osc52(text: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}
+
+/// Crossterm's reads block, so they get a thread of their own.
+fn spawn_input_reader(tx: mpsc::UnboundedSender<LoopEvent>) {
+    std::thread::spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(key)) => Msg::Key(key),
+                Ok(Event::Mouse(mouse)) => Msg::Mouse(mouse),
+                Ok(Event::Resize(width, height)) => Msg::Resize { width, height },
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading terminal input failed");
+                    let _ = tx.send(LoopEvent::Terminate);
+                    return;
+                }
+            };
+            if tx.send(LoopEvent::Msg(msg)).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_ticker(runtime: &tokio::runtime::Runtime, tx: mpsc::UnboundedSender<Msg>) {
+    runtime.spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if tx.send(Msg::Tick).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// SIGTERM and SIGHUP (terminal closed) end the loop normally, so the terminal is restored.
+fn spawn_signal_watch(runtime: &tokio::runtime::Runtime, tx: mpsc::UnboundedSender<LoopEvent>) {
+    #[cfg(unix)]
+    runtime.spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        let _ = tx.send(LoopEvent::Terminate);
+    });
+    #[cfg(not(unix))]
+    let _ = (runtime, tx);
+}
+
+/// Restores the terminal before the panic message is printed, so it is readable.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+        previous(info);
+    }));
+}

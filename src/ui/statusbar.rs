@@ -1,0 +1,121 @@
+//! The status line: key hints (or the latest message, errors in red) on the left, what is
+//! loading on the right.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::App;
+use crate::app::keys::{Action, first_key};
+use crate::ui::{fit, text_width, theme};
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The hints in display order, each with its rank: a narrow terminal keeps the lowest ranks.
+const HINTS: &[(Action, &str, u8)] = &[
+    (Action::Down, "move", 0),
+    (Action::NextPane, "pane", 1),
+    (Action::Open, "open", 2),
+    (Action::Contacts, "contacts", 5),
+    (Action::Refresh, "refresh", 6),
+    (Action::Copy, "copy", 7),
+    (Action::OpenInBrowser, "web", 8),
+    (Action::Help, "help", 3),
+    (Action::Quit, "quit", 4),
+];
+
+const HINT_GAP: usize = 2;
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let progress = progress(app);
+    let right_w = text_width(&progress);
+    let left_w = usize::from(area.width).saturating_sub(right_w + 3);
+    let mut spans = vec![Span::raw(" ")];
+    match &app.status {
+        Some(message) => {
+            let style = if message.error {
+                theme::error()
+            } else {
+                theme::info()
+            };
+            spans.push(Span::styled(fit(&message.text, left_w), style));
+        }
+        None => spans.extend(hints(app, left_w)),
+    }
+    let used: usize = spans.iter().map(|s| text_width(&s.content)).sum();
+    let gap = usize::from(area.width).saturating_sub(used + right_w + 1);
+    if !progress.is_empty() && gap > 0 {
+        spans.push(Span::raw(" ".repeat(gap)));
+        spans.push(Span::styled(progress, theme::info()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `j/k move  Tab pane  …`: the best-ranked hints that fit in `width`, in display order;
+/// contacts only where the account has them.
+fn hints(app: &App, width: usize) -> Vec<Span<'static>> {
+    let has_contacts = app.account().is_some_and(|a| a.capabilities.contacts);
+    let mut candidates: Vec<(u8, usize, String, &str)> = HINTS
+        .iter()
+        .enumerate()
+        .filter(|(_, (action, _, _))| *action != Action::Contacts || has_contacts)
+        .filter_map(|(order, (action, word, rank))| {
+            let key = first_key(*action)?;
+            let key = if *action == Action::Down {
+                format!("{key}/{}", first_key(Action::Up).unwrap_or_default())
+            } else {
+                key
+            };
+            Some((*rank, order, key, *word))
+        })
+        .collect();
+    candidates.sort_by_key(|(rank, ..)| *rank);
+    let mut used = 0;
+    let mut chosen = Vec::new();
+    for (_, order, key, word) in candidates {
+        let w =
+            text_width(&key) + 1 + text_width(word) + if chosen.is_empty() { 0 } else { HINT_GAP };
+        if used + w > width {
+            break;
+        }
+        used += w;
+        chosen.push((order, key, word));
+    }
+    chosen.sort_by_key(|(order, ..)| *order);
+    let mut spans = Vec::new();
+    for (i, (_, key, word)) in chosen.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" ".repeat(HINT_GAP)));
+        }
+        spans.push(Span::styled(key, theme::key()));
+        spans.push(Span::styled(format!(" {word}"), theme::dim()));
+    }
+    spans
+}
+
+/// What is loading for the active account: `⟳ 3 pages`, `⠹ loading timeline…`.
+fn progress(app: &App) -> String {
+    let Some(view) = app.view() else {
+        return String::new();
+    };
+    let spinner = SPINNER
+        .get((app.tick % SPINNER.len() as u64) as usize)
+        .copied()
+        .unwrap_or("⟳");
+    let mut parts = Vec::new();
+    if view.customers.loading {
+        parts.push(match view.customers.pages {
+            0 => "⟳ loading customers…".to_string(),
+            1 => "⟳ 1 page".to_string(),
+            n => format!("⟳ {n} pages"),
+        });
+    }
+    if view.timeline.loading {
+        parts.push(format!("{spinner} loading timeline…"));
+    }
+    if view.note.show_contacts && view.note.pending.is_some() {
+        parts.push(format!("{spinner} loading contacts…"));
+    }
+    parts.join("  ")
+}

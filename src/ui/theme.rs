@@ -1,0 +1,80 @@
+//! Colours and styles, in one place so panes look alike. Drawing code asks for a style by
+//! meaning (focused border, selection, error), never picks a colour itself.
+
+use ratatui::style::{Color, Modifier, Style};
+
+const ACCENT: Color = Color::Cyan;
+
+pub fn border(focused: bool) -> Style {
+    if focused {
+        Style::new().fg(ACCENT)
+    } else {
+        Style::new().fg(Color::DarkGray)
+    }
+}
+
+pub fn title(focused: bool) -> Style {
+    if focused {
+        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new()
+    }
+}
+
+/// The selected row: bright where the keyboard is, muted elsewhere so the selection stays
+/// visible without competing with the focused pane.
+pub fn selected(focused: bool) -> Style {
+    if focused {
+        Style::new().bg(Color::Blue).fg(Color::White)
+    } else {
+        Style::new().bg(Color::DarkGray)
+    }
+}
+
+pub fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+pub fn strong() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+pub fn error() -> Style {
+    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+}
+
+pub fn info() -> Style {
+    Style::new().fg(Color::Yellow)
+}
+
+pub fn key() -> Style {
+    Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+}
+
+pub fn call() -> Style {
+    Style::new().fg(Color::Magenta)
+}
+
+pub fn note() -> Style {
+    Style::new().fg(Color::Blue)
+}
+
+pub fn active_tab() -> Style {
+    Style::new()
+        .fg(Color::Black)
+        .bg(ACCENT)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// A customer's status: healthy green, at risk yellow, gone dim, prospects blue.
+pub fn customer_status(status: &str) -> Style {
+    match status.trim().to_ascii_lowercase().as_str() {
+        "active" | "paying" | "member" => Style::new().fg(Color::Green),
+        "past due" | "past_due" | "pastdue" | "overdue" | "suspended" => {
+            Style::new().fg(Color::Yellow)
+        }
+        "cancelled" | "canceled" | "churned" | "inactive" | "closed" => dim(),
+        "lead" | "new lead" | "new_lead" | "trial" | "prospect" => Style::new().fg(Color::Blue),
+        _ => Style::new(),
+    }
+}

@@ -1,0 +1,584 @@
+//! The read-only CLI, run as the real binary against the fake ChartMogul server on loopback:
+//! JSON fields, filters reaching the server, exit statuses and one-line errors.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crm_notes::demo::FakeServer;
+use crm_notes::demo::chartmogul::{self, ChartMogulData, ChartMogulOptions};
+use crm_notes::demo::data;
+use serde_json::Value;
+
+const KEY: &str = "cm-test-key-5f2b9e";
+
+struct Env {
+    server: FakeServer,
+    home: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+fn ts(s: &str) -> jiff::Timestamp {
+    s.parse().expect("timestamp")
+}
+
+fn sample() -> ChartMogulData {
+    let customers = vec![
+        data::customer("cus_1", "Acme Corp", "ops@acme.test", "Acme", "Active"),
+        data::customer("cus_2", "Globex", "it@globex.test", "", "Past Due"),
+        data::customer(
+            "cus_3",
+            "Initech",
+            "bill@initech.test",
+            "Initech LLC",
+            "Cancelled",
+        ),
+    ];
+    let mut notes = Vec::new();
+    for i in 0..25u32 {
+        let customer = if i % 5 == 0 { "cus_2" } else { "cus_1" };
+        let (kind, author, duration) = if i % 3 == 0 {
+            ("call", "Sara Lee (sara@example.com)", 60 * (i + 1))
+        } else {
+            ("note", "Adam Smith[staff-1] (adam@example.com)", 0)
+        };
+        let created = ts("2026-10-01T09:00:00Z")
+            .checked_add(jiff::SignedDuration::from_hours(i64::from(i) * 7))
+            .expect("in range");
+        notes.push(data::note(
+            &format!("note_{i:02}"),
+            customer,
+            kind,
+            author,
+            &format!("Entry {i}<br>second line &amp; more"),
+            created,
+            duration,
+        ));
+    }
+    notes.push(data::note(
+        "note_evil",
+        "cus_3",
+        "note",
+        "Mallory (m@example.com)",
+        "before\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[31mred\u{202e}after",
+        ts("2026-09-01T00:00:00Z"),
+        0,
+    ));
+    ChartMogulData {
+        customers,
+        contacts: Vec::new(),
+        notes,
+    }
+}
+
+fn setup(runtime: &tokio::runtime::Runtime) -> Env {
+    setup_with(runtime, sample(), |_| {})
+}
+
+fn setup_with(
+    runtime: &tokio::runtime::Runtime,
+    data: ChartMogulData,
+    tweak: impl FnOnce(&mut ChartMogulOptions),
+) -> Env {
+    let mut options = ChartMogulOptions {
+        api_key: KEY.into(),
+        default_per_page: 200,
+        ..Default::default()
+    };
+    tweak(&mut options);
+    let server = runtime
+        .block_on(chartmogul::start(data, options))
+        .expect("fake server");
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[accounts.acme]\nprovider = \"chartmogul\"\nbase_url = \"{}\"\nauthor_email = \"sara@example.com\"\n",
+            server.base_url
+        ),
+    )
+    .expect("config");
+    Env {
+        server,
+        home,
+        config,
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn crm(env: &Env, args: &[&str]) -> Output {
+    crm_with(env.home.path(), &env.config, args, Some(KEY), None)
+}
+
+fn crm_with(
+    home: &Path,
+    config: &Path,
+    args: &[&str],
+    key: Option<&str>,
+    stdin: Option<&str>,
+) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crm-notes"));
+    command
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("TZ", "UTC")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(key) = key {
+        command.env("CRM_NOTES_API_KEY_ACME", key);
+    }
+    let mut child = command.spawn().expect("run crm-notes");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(input.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
+        .collect()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_one_line_error(output: &Output, code: i32) -> String {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+    assert!(err.starts_with("crm-notes: "), "{err}");
+    assert!(!err.contains(KEY), "the key leaked: {err}");
+    err
+}
+
+#[test]
+fn notes_of_a_customer_come_back_as_json_lines_with_every_contract_field() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(
+        &env,
+        &[
+            "notes",
+            "--account",
+            "acme",
+            "--customer",
+            "cus_1",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let notes = json_lines(&out);
+    assert_eq!(notes.len(), 20, "the 20 notes of cus_1");
+    let first = &notes[0];
+    for field in [
+        "account",
+        "provider",
+        "id",
+        "customer_id",
+        "type",
+        "author_name",
+        "author_email",
+        "text",
+        "call_duration_s",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field}: {first}");
+    }
+    assert_eq!(first["account"], "acme");
+    assert_eq!(first["provider"], "chartmogul");
+    assert_eq!(first["customer_id"], "cus_1");
+    // Newest first.
+    let times: Vec<&str> = notes
+        .iter()
+        .map(|n| n["created_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted);
+    assert!(times[0].ends_with('Z'), "UTC RFC 3339: {}", times[0]);
+    // HTML rendered to text, authors parsed.
+    let note = notes
+        .iter()
+        .find(|n| n["id"] == "note_01")
+        .expect("note_01");
+    assert_eq!(note["text"], "Entry 1\nsecond line & more");
+    assert_eq!(note["author_name"], "Adam Smith");
+    assert_eq!(note["author_email"], "adam@example.com");
+    assert_eq!(note["call_duration_s"], Value::Null);
+    let call = notes
+        .iter()
+        .find(|n| n["id"] == "note_03")
+        .expect("note_03");
+    assert_eq!(call["type"], "call");
+    assert_eq!(call["call_duration_s"], 240);
+    // The filter went to the server.
+    let sent = env.server.requests();
+    assert!(sent.iter().any(|r| r.path == "/v1/customer_notes"
+        && r.query.contains(&("customer_uuid".into(), "cus_1".into()))));
+}
+
+#[test]
+fn notes_without_a_customer_list_the_whole_account_through_every_page() {
+    let rt = runtime();
+    let env = setup_with(&rt, sample(), |o| o.default_per_page = 4);
+    // A small server page size only applies when the client sends none; ask for pages of 4
+    // via the server default by letting the client decide, then count what arrives.
+    let out = crm(&env, &["notes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let notes = json_lines(&out);
+    assert_eq!(notes.len(), 26);
+    let mut ids: Vec<&str> = notes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 26, "every note exactly once");
+}
+
+#[test]
+fn server_text_is_sanitised_in_json_and_plain_output() {
+    let rt = runtime();
+    let env = setup(&rt);
+    for args in [
+        &["notes", "--customer", "cus_3", "--json"][..],
+        &["notes", "--customer", "cus_3"][..],
+    ] {
+        let out = crm(&env, args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("before"), "{stdout}");
+        assert!(stdout.contains("after"), "{stdout}");
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(
+                !stdout.contains(bad),
+                "{bad:?} reached the output: {stdout:?}"
+            );
+        }
+        assert!(
+            !stdout.contains("52;c"),
+            "the OSC payload survived: {stdout:?}"
+        );
+    }
+}
+
+#[test]
+fn type_and_author_filters_are_sent_to_the_server_and_applied() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(
+        &env,
+        &[
+            "notes",
+            "--type",
+            "call",
+            "--author",
+            "sara@example.com",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let notes = json_lines(&out);
+    assert_eq!(notes.len(), 9, "calls are every third entry of 25");
+    assert!(notes.iter().all(|n| n["type"] == "call"));
+    let sent = env.server.requests();
+    let list = sent
+        .iter()
+        .find(|r| r.path == "/v1/customer_notes")
+        .expect("a notes request");
+    assert!(
+        list.query.contains(&("type".into(), "call".into())),
+        "{list:?}"
+    );
+    assert!(
+        list.query
+            .contains(&("author_email".into(), "sara@example.com".into())),
+        "{list:?}"
+    );
+
+    // A name is matched on our side.
+    let out = crm(
+        &env,
+        &["notes", "--author", "adam", "--limit", "3", "--json"],
+    );
+    let notes = json_lines(&out);
+    assert_eq!(notes.len(), 3, "--limit");
+    assert!(notes.iter().all(|n| n["author_name"] == "Adam Smith"));
+}
+
+#[test]
+fn customers_are_listed_and_searched_by_name_or_by_email() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(&env, &["customers", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = json_lines(&out);
+    assert_eq!(all.len(), 3);
+    for field in [
+        "account", "provider", "id", "name", "email", "company", "status",
+    ] {
+        assert!(all[0].get(field).is_some(), "missing {field}");
+    }
+    let globex = all.iter().find(|c| c["id"] == "cus_2").expect("globex");
+    assert_eq!(globex["company"], Value::Null, "an empty company is absent");
+
+    let out = crm(&env, &["customers", "--search", "initech", "--json"]);
+    let found = json_lines(&out);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["name"], "Initech");
+
+    env.server.clear_requests();
+    let out = crm(&env, &["customers", "--search", "IT@globex.test", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = json_lines(&out);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["id"], "cus_2");
+    assert!(
+        env.server
+            .requests()
+            .iter()
+            .any(|r| r.path == "/v1/customers/search"),
+        "an email uses the search endpoint"
+    );
+
+    let out = crm(
+        &env,
+        &["customers", "--search", "nobody@nowhere.test", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "a 404 from search means no match: {}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn plain_output_has_no_colour_when_piped() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(&env, &["customers"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Acme Corp") && stdout.contains("Past Due"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    let out = crm(&env, &["notes", "--customer", "cus_1", "--limit", "2"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Sara Lee <sara@example.com>") || stdout.contains("Adam Smith"));
+    assert!(!stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn a_missing_key_is_a_usage_error_that_says_how_to_fix_it() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm_with(env.home.path(), &env.config, &["notes"], None, None);
+    let err = assert_one_line_error(&out, 2);
+    assert!(
+        err.contains(
+            "no API key for account 'acme': run 'crm-notes auth set acme' or set CRM_NOTES_API_KEY_ACME"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_refused_key_fails_with_status_1_without_echoing_the_key() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm_with(
+        env.home.path(),
+        &env.config,
+        &["notes", "--json"],
+        Some("wrong-key-1234"),
+        None,
+    );
+    let err = assert_one_line_error(&out, 1);
+    assert!(err.contains("401"), "{err}");
+    assert!(!err.contains("wrong-key-1234"), "{err}");
+}
+
+#[test]
+fn usage_and_config_errors_exit_2_with_one_line() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let err = assert_one_line_error(&crm(&env, &["notes", "--bogus"]), 2);
+    assert!(err.contains("--bogus"), "{err}");
+    let err = assert_one_line_error(&crm(&env, &["notes", "--account", "nope"]), 2);
+    assert!(err.contains("'nope'") && err.contains("acme"), "{err}");
+    let err = assert_one_line_error(&crm(&env, &["notes", "--type", "memo"]), 2);
+    assert!(err.contains("memo"), "{err}");
+
+    let remote = env.home.path().join("remote.toml");
+    std::fs::write(
+        &remote,
+        "[accounts.acme]\nprovider = \"chartmogul\"\nbase_url = \"http://example.com\"\n",
+    )
+    .unwrap();
+    let out = crm_with(env.home.path(), &remote, &["notes"], Some(KEY), None);
+    let err = assert_one_line_error(&out, 2);
+    assert!(err.contains("http://"), "{err}");
+
+    let broken = env.home.path().join("broken.toml");
+    std::fs::write(&broken, "[accounts.acme\nprovider = 1\n").unwrap();
+    let out = crm_with(env.home.path(), &broken, &["notes"], Some(KEY), None);
+    let err = assert_one_line_error(&out, 2);
+    assert!(err.contains("broken.toml"), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_is_a_provider_failure() {
+    let home = tempfile::tempdir().unwrap();
+    // Bind then drop a listener, so the port is closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = home.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[accounts.acme]\nprovider = \"chartmogul\"\nbase_url = \"http://127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = crm_with(home.path(), &config, &["customers"], Some(KEY), None);
+    assert_one_line_error(&out, 1);
+}
+
+#[test]
+fn accounts_are_listed_with_where_their_key_comes_from() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(&env, &["accounts", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let accounts = json_lines(&out);
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["name"], "acme");
+    assert_eq!(accounts[0]["provider"], "chartmogul");
+    assert_eq!(accounts[0]["key"], "env");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
+}
+
+#[test]
+fn auth_status_checks_the_key_against_the_provider_without_printing_it() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(&env, &["auth", "status", "acme"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("accepted"), "{stdout}");
+    assert!(stdout.contains("CRM_NOTES_API_KEY_ACME"), "{stdout}");
+    assert!(!stdout.contains(KEY));
+    assert!(env.server.requests().iter().any(|r| r.path == "/v1/ping"));
+
+    let out = crm_with(
+        env.home.path(),
+        &env.config,
+        &["auth", "status", "acme"],
+        Some("bad-key-77"),
+        None,
+    );
+    let err = assert_one_line_error(&out, 1);
+    assert!(!err.contains("bad-key-77"));
+}
+
+#[test]
+fn auth_set_never_writes_the_key_to_a_file() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let secret = "sk-never-on-disk-31337";
+    let out = crm_with(
+        env.home.path(),
+        &env.config,
+        &["auth", "set", "acme"],
+        None,
+        Some(&format!("{secret}\n")),
+    );
+    let err = stderr(&out);
+    if out.status.success() {
+        // A real keyring was there: clean up after ourselves.
+        let _ = crm_with(
+            env.home.path(),
+            &env.config,
+            &["auth", "remove", "acme"],
+            None,
+            None,
+        );
+    } else {
+        // No keyring on this machine: one line pointing at the environment variable.
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("CRM_NOTES_API_KEY_ACME"), "{err}");
+    }
+    assert!(!err.contains(secret));
+    assert_no_file_contains(env.home.path(), secret);
+}
+
+#[test]
+fn keys_never_reach_the_log_file() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let _ = crm(&env, &["notes", "--json"]);
+    let _ = crm_with(
+        env.home.path(),
+        &env.config,
+        &["notes"],
+        Some("wrong-key-abc"),
+        None,
+    );
+    let log = env
+        .home
+        .path()
+        .join("state")
+        .join("crm-notes")
+        .join("crm-notes.log");
+    assert!(log.exists(), "commands log to the state directory");
+    assert_no_file_contains(env.home.path(), KEY);
+    assert_no_file_contains(env.home.path(), "wrong-key-abc");
+}
+
+fn assert_no_file_contains(dir: &Path, needle: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            assert_no_file_contains(&path, needle);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(needle),
+                "{} contains the secret",
+                path.display()
+            );
+        }
+    }
+}

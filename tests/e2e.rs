@@ -1,0 +1,209 @@
+//! End to end: the real binary in a real pseudo-terminal (portable-pty), its screen read back
+//! through a terminal emulator (vt100), against the built-in demo (fake servers on loopback).
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+/// Generous: a debug build on a loaded 2-core CI machine. Only a ceiling for waiting,
+/// never a timing assertion.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct Session {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _home: tempfile::TempDir,
+}
+
+impl Session {
+    fn start(args: &[&str], home: tempfile::TempDir) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_crm-notes"));
+        cmd.args(args);
+        cmd.env_clear();
+        cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("TZ", "UTC");
+        set_home(&mut cmd, home.path());
+        let child = pty.slave.spawn_command(cmd).expect("spawn crm-notes");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer = pty.master.take_writer().expect("writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let sink = parser.clone();
+        std::thread::spawn(move || {
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut parser) = sink.lock() {
+                    parser.process(&buf[..n]);
+                }
+            }
+        });
+        Session {
+            parser,
+            writer,
+            child,
+            _home: home,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("timed out waiting for {what}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("type");
+        self.writer.flush().expect("flush");
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if start.elapsed() > PATIENCE {
+                let _ = self.child.kill();
+                panic!("crm-notes did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// After exit, the emulator must be back on the main screen with a visible cursor and
+    /// mouse reporting off: the terminal was restored.
+    fn assert_restored(&self) {
+        // Let the reader thread drain the last bytes.
+        std::thread::sleep(Duration::from_millis(200));
+        let parser = self.parser.lock().expect("parser");
+        let screen = parser.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert!(!screen.hide_cursor(), "cursor still hidden");
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse reporting still on"
+        );
+    }
+}
+
+fn set_home(cmd: &mut CommandBuilder, home: &Path) {
+    cmd.env("HOME", home);
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    cmd.env("XDG_STATE_HOME", home.join("state"));
+    cmd.env("XDG_DATA_HOME", home.join("data"));
+}
+
+fn row_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
+    screen.lines().find(|line| line.contains(needle))
+}
+
+#[test]
+fn the_demo_browses_customers_notes_and_help_then_quits_cleanly() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::start(&["--demo"], home);
+
+    let screen = s.wait_for("the three panes filled", |screen| {
+        screen.contains("Customers")
+            && screen.contains("Timeline")
+            && screen.contains("Note")
+            && screen.contains("Acme Corp")
+            && (screen.contains("☎") || screen.contains("✎"))
+    });
+    assert!(screen.contains("ChartMogul"), "tab bar: {screen}");
+    let first_timeline = screen.clone();
+
+    // Move to the next customer: the timeline follows it.
+    s.keys("j");
+    let screen = s.wait_for("the second customer's timeline", |screen| {
+        screen != first_timeline
+            && screen.contains("Timeline ·")
+            && !screen.contains("Timeline · Acme Corp")
+    });
+    assert!(screen.contains("Customers"));
+
+    // Into the timeline and open a note in the Note pane.
+    s.keys("k\t");
+    s.wait_for("Acme's timeline again", |screen| {
+        screen.contains("Timeline · Acme Corp")
+    });
+    s.keys("j\r");
+    s.wait_for("a note header in the Note pane", |screen| {
+        row_with(screen, "Note").is_some()
+    });
+
+    // Help lists keys, Esc closes it.
+    s.keys("?");
+    let help = s.wait_for("the help overlay", |screen| {
+        screen.contains("Help") && screen.contains("quit")
+    });
+    assert!(help.contains("refresh"), "{help}");
+    s.keys("\x1b");
+    s.wait_for("help closed", |screen| {
+        !screen.contains("refresh") || !screen.contains("Help")
+    });
+
+    s.keys("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+}
+
+#[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::start(&["--demo"], home);
+    s.wait_for("the customers", |screen| screen.contains("Acme Corp"));
+    s.keys("\x03");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+}
+
+#[test]
+fn without_a_config_the_welcome_screen_explains_how_to_start() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::start(&[], home);
+    let screen = s.wait_for("the welcome screen", |screen| {
+        screen.contains("auth set") && screen.contains("--demo")
+    });
+    assert!(screen.contains("config.toml"), "{screen}");
+    assert!(screen.contains("chartmogul"), "{screen}");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
