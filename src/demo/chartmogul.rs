@@ -597,12 +597,7 @@ impl Store {
         let customer_by_uuid = index_by(&customers, "uuid");
         let mut contacts_by_customer: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, c) in contacts.iter().enumerate() {
-            if let Some(uuid) = str_field(c, "customer_uuid") {
-                contacts_by_customer
-                    .entry(uuid.to_string())
-                    .or_default()
-                    .push(i);
-            }
+            push_to_group(&mut contacts_by_customer, str_field(c, "customer_uuid"), i);
         }
 
         let mut keyed: Vec<(Option<jiff::Timestamp>, Value)> = notes
@@ -625,12 +620,7 @@ impl Store {
         let note_by_uuid = index_by(&notes, "uuid");
         let mut notes_by_customer: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, n) in notes.iter().enumerate() {
-            if let Some(uuid) = str_field(n, "customer_uuid") {
-                notes_by_customer
-                    .entry(uuid.to_string())
-                    .or_default()
-                    .push(i);
-            }
+            push_to_group(&mut notes_by_customer, str_field(n, "customer_uuid"), i);
         }
         Store {
             customers,
@@ -658,6 +648,17 @@ impl Store {
         self.customer_by_uuid.contains_key(uuid)
             || self.contacts_by_customer.contains_key(uuid)
             || self.notes_by_customer.contains_key(uuid)
+    }
+}
+
+/// Looks up before inserting: `entry()` would allocate the key for each of 100,000 notes.
+fn push_to_group(groups: &mut HashMap<String, Vec<usize>>, key: Option<&str>, i: usize) {
+    let Some(key) = key else { return };
+    match groups.get_mut(key) {
+        Some(group) => group.push(i),
+        None => {
+            groups.insert(key.to_string(), vec![i]);
+        }
     }
 }
 
