@@ -75,6 +75,7 @@ pub fn run(
 
     loop {
         terminal.draw(|frame| crate::ui::draw(&app, frame))?;
+        crash_if_asked()?;
         let Some(first) = events.blocking_recv() else {
             break;
         };
@@ -199,4 +200,16 @@ fn install_panic_hook() {
         ratatui::restore();
         previous(info);
     }));
+}
+
+/// Debug builds only: `CRM_NOTES_CRASH=panic|error` makes the loop fail after its first frame,
+/// so the end-to-end tests can check the terminal is restored on a panic and a fatal error.
+fn crash_if_asked() -> std::io::Result<()> {
+    #[cfg(debug_assertions)]
+    match std::env::var("CRM_NOTES_CRASH").as_deref() {
+        Ok("panic") => panic!("crash requested by CRM_NOTES_CRASH"),
+        Ok("error") => return Err(std::io::Error::other("crash requested by CRM_NOTES_CRASH")),
+        _ => {}
+    }
+    Ok(())
 }

@@ -245,17 +245,45 @@ fn notes_of_a_customer_come_back_as_json_lines_with_every_contract_field() {
 #[test]
 fn notes_without_a_customer_list_the_whole_account_through_every_page() {
     let rt = runtime();
-    let env = setup_with(&rt, sample(), |o| o.default_per_page = 4);
-    // A small server page size only applies when the client sends none; ask for pages of 4
-    // via the server default by letting the client decide, then count what arrives.
+    let mut data = sample();
+    let start = ts("2025-01-01T00:00:00Z");
+    for i in 0..430u32 {
+        let created = start
+            .checked_add(jiff::SignedDuration::from_mins(i64::from(i)))
+            .expect("in range");
+        data.notes.push(data::note(
+            &format!("note_bulk_{i:03}"),
+            "cus_3",
+            "note",
+            "Sara (sara@example.com)",
+            "bulk",
+            created,
+            0,
+        ));
+    }
+    let env = setup_with(&rt, data, |_| {});
     let out = crm(&env, &["notes", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let notes = json_lines(&out);
-    assert_eq!(notes.len(), 26);
+    assert_eq!(notes.len(), 456);
     let mut ids: Vec<&str> = notes.iter().map(|n| n["id"].as_str().unwrap()).collect();
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len(), 26, "every note exactly once");
+    assert_eq!(ids.len(), 456, "every note exactly once");
+    let pages = env
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/customer_notes")
+        .count();
+    assert_eq!(pages, 3, "456 notes in pages of 200");
+    assert!(
+        env.server
+            .requests()
+            .iter()
+            .all(|r| !r.query.iter().any(|(k, _)| k == "customer_uuid")),
+        "no customer filter for the whole account"
+    );
 }
 
 #[test]

@@ -23,6 +23,10 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str], home: tempfile::TempDir) -> Session {
+        Session::start_with(args, home, &[])
+    }
+
+    fn start_with(args: &[&str], home: tempfile::TempDir, env: &[(&str, &str)]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -38,6 +42,9 @@ impl Session {
         cmd.env("TERM", "xterm-256color");
         cmd.env("TZ", "UTC");
         set_home(&mut cmd, home.path());
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let child = pty.slave.spawn_command(cmd).expect("spawn crm-notes");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("reader");
@@ -201,4 +208,32 @@ fn without_a_config_the_welcome_screen_explains_how_to_start() {
     s.keys("q");
     assert!(s.wait_exit().success());
     s.assert_restored();
+}
+
+#[test]
+fn sigterm_quits_and_restores_the_terminal() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::start(&["--demo"], home);
+    s.wait_for("the customers", |screen| screen.contains("Acme Corp"));
+    let pid = s.child.process_id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    s.wait_exit();
+    s.assert_restored();
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_prints_a_readable_message() {
+    for (crash, expect_in_output) in [("panic", "crash requested"), ("error", "crash requested")] {
+        let home = tempfile::tempdir().expect("tempdir");
+        let mut s = Session::start_with(&["--demo"], home, &[("CRM_NOTES_CRASH", crash)]);
+        let status = s.wait_exit();
+        assert!(!status.success(), "{crash}: should fail");
+        s.assert_restored();
+        let screen = s.screen();
+        assert!(screen.contains(expect_in_output), "{crash}: {screen}");
+    }
 }
