@@ -207,6 +207,17 @@ pub fn state_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("crm-notes"))
 }
 
+/// Where the local store (drafts, outbox, cache) lives: `$CRM_NOTES_DATA_DIR`, else the
+/// platform's data directory.
+pub fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CRM_NOTES_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    directories::BaseDirs::new()
+        .map(|dirs| dirs.data_local_dir().join("crm-notes"))
+        .unwrap_or_else(|| std::env::temp_dir().join("crm-notes"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod model;
 pub mod providers;
 pub mod secrets;
+pub mod store;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -223,3 +223,33 @@ impl Note {
             .any(|field| field.to_lowercase().contains(&needle))
     }
 }
+
+/// A note or call to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNote {
+    pub customer_id: String,
+    pub kind: NoteKind,
+    pub author_email: Option<String>,
+    /// The agent's text, exactly as typed (sanitised of escape sequences, nothing else).
+    pub text: String,
+    /// Calls only.
+    pub call_duration_s: Option<u32>,
+    /// Always set by us (never left to the server), so a write whose outcome is unknown can
+    /// be recognised in the customer's timeline before it is sent again.
+    pub created_at: Timestamp,
+}
+
+/// A partial update of a note: `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NotePatch {
+    pub text: Option<String>,
+    pub call_duration_s: Option<u32>,
+    pub created_at: Option<Timestamp>,
+    pub author_email: Option<String>,
+}
+
+impl NotePatch {
+    pub fn is_empty(&self) -> bool {
+        self == &NotePatch::default()
+    }
+}

@@ -34,7 +34,7 @@ pub fn customer(uuid: &str, name: &str, email: &str, company: &str, status: &str
     // A fixed reference day keeps the builder deterministic; the demo set overrides these with
     // times relative to "now".
     let base_ms = 1_704_067_200_000; // 2024-01-01T00:00:00Z
-    let since = ts_from_ms(base_ms - rng.i64(30..1_500) * DAY_MS - rng.i64(..DAY_MS));
+    let since = ts_from_ms(base_ms - rng.i64(30..1_500) * DAY_MS - rng.i64(0..DAY_MS));
     let (customer_since, lead_created_at) = if is_lead {
         (Value::Null, json!(wire_time(since)))
     } else {
@@ -165,7 +165,9 @@ pub fn chartmogul_demo(
         } else {
             weighted(&mut rng, &STATUSES)
         };
-        let domain = if *is_person {
+        let domain = if acme {
+            "acme.example.com".to_string()
+        } else if *is_person {
             "mail.example".to_string()
         } else {
             format!("{}.example.com", slug(name))
@@ -182,7 +184,7 @@ pub fn chartmogul_demo(
         };
         let company = if *is_person { "" } else { name.as_str() };
         let mut c = customer(&uuid, name, &email, company, status);
-        let since = ts_from_ms(now_ms - rng.i64(20..1_800) * DAY_MS - rng.i64(..DAY_MS));
+        let since = ts_from_ms(now_ms - rng.i64(20..1_800) * DAY_MS - rng.i64(0..DAY_MS));
         if c["customer-since"].is_string() {
             c["customer-since"] = json!(offset_time(since, Offset::UTC, false));
         } else {
@@ -207,24 +209,30 @@ pub fn chartmogul_demo(
             1 + rng.usize(..4)
         };
         for position in 0..contact_count {
-            let (first, last, title) = match ACME_CONTACTS.get(position) {
-                Some(&fixed) if acme => fixed,
-                _ => (
-                    FIRST_NAMES[rng.usize(..FIRST_NAMES.len())],
-                    LAST_NAMES[rng.usize(..LAST_NAMES.len())],
-                    TITLES[rng.usize(..TITLES.len())],
-                ),
+            let (first, last, title, local) = match ACME_CONTACTS.get(position) {
+                Some(&(first, last, title, local)) if acme => (first, last, title, local.into()),
+                _ => {
+                    let first = FIRST_NAMES[rng.usize(..FIRST_NAMES.len())];
+                    let last = LAST_NAMES[rng.usize(..LAST_NAMES.len())];
+                    let title = TITLES[rng.usize(..TITLES.len())];
+                    (
+                        first,
+                        last,
+                        title,
+                        format!("{}.{}", slug(first), slug(last)),
+                    )
+                }
             };
             let contact_uuid = uuid_like(&mut rng, "con", "11ed", data.contacts.len() as u64);
             let email = if rng.u8(..100) < 8 && !acme {
                 String::new()
             } else {
-                format!("{}.{}@{domain}", slug(first), slug(last))
+                format!("{local}@{domain}")
             };
             let mut ct = contact(&contact_uuid, &uuid, first, last, &email);
             ct["customer_external_id"] = external_id.clone();
             ct["position"] = json!(position + 1);
-            if rng.u8(..100) < 70 {
+            if acme || rng.u8(..100) < 70 {
                 ct["title"] = json!(title);
             }
             if rng.u8(..100) < 60 {
@@ -321,10 +329,9 @@ fn random_note(
     counter: u64,
     k: usize,
 ) -> (i64, Value) {
-    // Squaring biases ages towards the present: most notes are from the last few weeks, the
+    // The power biases ages towards the present: many notes from the last few weeks, the
     // oldest about eight months back.
-    let u = rng.f64();
-    let age_ms = (u * u * 240.0 * DAY_MS as f64) as i64 + rng.i64(300_000..3_600_000);
+    let age_ms = (rng.f64().powf(1.5) * 240.0 * DAY_MS as f64) as i64 + rng.i64(300_000..3_600_000);
     let at_ms = now_ms - age_ms;
     let at = ts_from_ms(at_ms);
     let author = STAFF[weighted(rng, &STAFF_WEIGHTS)].0;
@@ -451,8 +458,9 @@ fn customer_names(rng: &mut fastrand::Rng, count: usize) -> Vec<(String, bool)> 
     names
 }
 
-/// A ChartMogul-looking id (`cus_…`, `note_…`) whose last hex digits carry `counter`, so ids are
-/// unique without bookkeeping.
+/// A ChartMogul-looking id (`cus_…`, `note_…`) whose last hex digits encode `counter`, so ids
+/// are unique without bookkeeping. Multiplying by an odd constant is a bijection on `u32`: still
+/// unique, but no longer a visible run of zeros.
 fn uuid_like(rng: &mut fastrand::Rng, prefix: &str, version: &str, counter: u64) -> String {
     format!(
         "{prefix}_{:08x}-{:04x}-{version}-{:04x}-{:04x}{:08x}",
@@ -460,7 +468,7 @@ fn uuid_like(rng: &mut fastrand::Rng, prefix: &str, version: &str, counter: u64)
         rng.u16(..),
         rng.u16(0x8000..),
         rng.u16(..),
-        counter & 0xffff_ffff
+        (counter as u32).wrapping_mul(0x9E37_79B1)
     )
 }
 
@@ -522,10 +530,15 @@ fn slug(name: &str) -> String {
             'ö' | 'ø' => Some("oe".into()),
             'ü' => Some("ue".into()),
             'ß' => Some("ss".into()),
-            'é' | 'è' | 'ê' => Some("e".into()),
-            'á' | 'à' | 'ã' => Some("a".into()),
+            'à' | 'á' | 'â' | 'ã' | 'å' => Some("a".into()),
+            'è' | 'é' | 'ê' | 'ë' => Some("e".into()),
+            'ì' | 'í' | 'î' | 'ï' => Some("i".into()),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ō' => Some("o".into()),
+            'ù' | 'ú' | 'û' => Some("u".into()),
             'ñ' => Some("n".into()),
             'ç' => Some("c".into()),
+            // "O'Brien" is "obrien", not "o-brien".
+            '\'' => Some(String::new()),
             _ => None,
         };
         match mapped {
@@ -729,10 +742,11 @@ const TITLES: [&str; 8] = [
     "Accounts Payable",
 ];
 
-const ACME_CONTACTS: [(&str, &str, &str); 3] = [
-    ("Wile E.", "Coyote", "CTO"),
-    ("Marta", "Núñez", "Head of Finance"),
-    ("娜", "李", "Support Lead"),
+/// First name, last name, title, email local part.
+const ACME_CONTACTS: [(&str, &str, &str, &str); 3] = [
+    ("Wile E.", "Coyote", "CTO", "wile"),
+    ("Marta", "Núñez", "Head of Finance", "marta.nunez"),
+    ("娜", "李", "Support Lead", "li.na"),
 ];
 
 /// Support staff as the API writes authors; Soeun's form is copied from recorded traffic.
@@ -923,7 +937,10 @@ mod tests {
         assert_eq!(c["mrr"], 0);
         assert!(c["id"].is_u64());
         let active = customer("cus_1", "Globex", "a@b.c", "Globex", "Active");
-        assert!(active["customer-since"].is_string());
+        let since: Timestamp = active["customer-since"].as_str().unwrap().parse().unwrap();
+        let range =
+            "2019-01-01T00:00:00Z".parse().unwrap().."2024-01-01T00:00:00Z".parse().unwrap();
+        assert!(range.contains(&since), "{since}");
         assert_eq!(
             active["arr"].as_u64(),
             active["mrr"].as_u64().map(|m| m * 12)
@@ -980,6 +997,14 @@ mod tests {
                 .any(|n| n["created_at"].as_str().unwrap().ends_with("-04:00"))
         );
         assert!(d.customers.iter().any(|c| c["email"].is_null()));
+        for c in &d.customers {
+            let since = c["customer-since"]
+                .as_str()
+                .or(c["lead_created_at"].as_str());
+            let since: Timestamp = since.expect("a start time").parse().unwrap();
+            let age_days = now().duration_since(since).as_secs() / 86_400;
+            assert!((20..=1_800).contains(&age_days), "{age_days} days: {c}");
+        }
         assert!(d.customers.iter().any(|c| c["company"] == ""));
 
         let with_notes: HashSet<&str> = d
@@ -1036,7 +1061,12 @@ mod tests {
     #[test]
     fn fill_replaces_known_placeholders_only() {
         let mut rng = fastrand::Rng::with_seed(1);
-        let text = fill(&mut rng, "Hi {contact} at {domain}: #{ticket} {odd} {", "Zoë", "x.io");
+        let text = fill(
+            &mut rng,
+            "Hi {contact} at {domain}: #{ticket} {odd} {",
+            "Zoë",
+            "x.io",
+        );
         assert!(text.starts_with("Hi Zoë at x.io: #"), "{text}");
         assert!(text.ends_with(" {odd} {"), "{text}");
         assert!(!text.contains("{ticket}"));
@@ -1047,5 +1077,7 @@ mod tests {
         assert_eq!(slug("Café Müller GmbH"), "cafe-mueller-gmbh");
         assert_eq!(slug("Sakura 桜 Labs"), "sakura-labs");
         assert_eq!(slug("桜"), "customer");
+        assert_eq!(slug("Zoë O'Brien"), "zoe-obrien");
+        assert_eq!(slug("Ōkami Núñez"), "okami-nunez");
     }
 }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
-    Capabilities, Contact, Customer, CustomerQuery, Note, NoteQuery, Page, ProviderKind,
+    Capabilities, Contact, Customer, CustomerQuery, NewNote, Note, NotePatch, NoteQuery, Page,
+    ProviderKind,
 };
 
 /// Everything that can go wrong talking to a provider, each shown as one line.
@@ -97,6 +98,27 @@ pub trait Provider: Send + Sync {
     /// One page of notes, newest first.
     async fn notes(&self, query: &NoteQuery, page: Option<&str>) -> Result<Page<Note>>;
     async fn note(&self, id: &str) -> Result<Note>;
+    /// Creates a note. Never retried blindly: a failure whose outcome is unknown is
+    /// reconciled by the caller (see `outbox`).
+    async fn create_note(&self, note: &NewNote) -> Result<Note> {
+        let _ = note;
+        Err(self.unsupported("create notes"))
+    }
+    async fn update_note(&self, id: &str, patch: &NotePatch) -> Result<Note> {
+        let _ = (id, patch);
+        Err(self.unsupported("edit notes"))
+    }
+    async fn delete_note(&self, id: &str) -> Result<()> {
+        let _ = id;
+        Err(self.unsupported("delete notes"))
+    }
+    /// The error for something this provider's API cannot do.
+    fn unsupported(&self, what: &str) -> ProviderError {
+        ProviderError::Unsupported(format!(
+            "{} does not let us {what}",
+            self.kind().display_name()
+        ))
+    }
 }
 
 pub type SharedProvider = Arc<dyn Provider>;
