@@ -8,6 +8,7 @@ pub mod demo;
 pub mod duration;
 pub mod fetch;
 pub mod model;
+pub mod outbox;
 pub mod providers;
 pub mod secrets;
 pub mod store;

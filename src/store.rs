@@ -104,6 +104,8 @@ pub enum StoreError {
         state: OutboxState,
         action: &'static str,
     },
+    #[error("the local store has stopped")]
+    Stopped,
 }
 
 /// An unsent note or edit, saved as typed: the fields hold the raw text so a half-typed
@@ -414,6 +416,27 @@ impl Store {
             .query_row(params![account, json, sortable_time(now)], RawItem::read)
             .map_err(|e| self.db_error(e))?;
         raw.into_item(self.label())
+    }
+
+    /// Queues a write and removes the draft it came from in one transaction, so a crash
+    /// leaves either the draft or the queued write: never both (it could be sent twice) and
+    /// never neither (the text would be lost).
+    pub fn enqueue_from_draft(
+        &self,
+        account: &str,
+        op: &WriteOp,
+        now: Timestamp,
+        customer_id: &str,
+        note_id: Option<&str>,
+    ) -> Result<OutboxItem, StoreError> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.db_error(e))?;
+        self.delete_draft(account, customer_id, note_id)?;
+        let item = self.enqueue(account, op, now)?;
+        tx.commit().map_err(|e| self.db_error(e))?;
+        Ok(item)
     }
 
     /// Every outbox item of an account in every state, the oldest first (the order to send in).
@@ -953,5 +976,47 @@ mod tests {
             one_line("near \"x\":\nsyntax  error\r\n"),
             "near \"x\": syntax error"
         );
+    }
+}
+
+/// The store on a thread of its own, so SQLite's disk I/O never runs on the UI thread or a
+/// tokio worker. Calls are closures run in order on that thread.
+#[derive(Clone)]
+pub struct StoreThread {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce(&Store) + Send>>,
+}
+
+impl StoreThread {
+    pub fn spawn(store: Store) -> StoreThread {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce(&Store) + Send>>();
+        std::thread::Builder::new()
+            .name("crm-notes-store".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&store);
+                }
+            })
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "could not start the store thread"));
+        StoreThread { jobs }
+    }
+
+    /// Runs `f` on the store thread and waits (asynchronously) for its result.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |store| {
+                let _ = reply.send(f(store));
+            }))
+            .map_err(|_| StoreError::Stopped)?;
+        answer.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Runs `f` on the store thread without waiting (draft autosave from the UI loop).
+    pub fn post(&self, f: impl FnOnce(&Store) + Send + 'static) {
+        let _ = self.jobs.send(Box::new(f));
     }
 }
