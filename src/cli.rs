@@ -14,7 +14,11 @@ use tokio::sync::mpsc;
 use crate::app::{AccountTab, App};
 use crate::config::{AccountConfig, Config, ConfigError};
 use crate::demo::FakeServer;
+use crate::app::Msg;
 use crate::fetch::{Fetcher, filter_customers, paginate};
+use crate::outbox::{OutboxAccount, OutboxReport, OutboxWorker};
+use crate::store::{Store, StoreThread};
+use crate::tui::Services;
 use crate::model::{Customer, CustomerQuery, Note, NoteKind, NoteQuery, ProviderKind};
 use crate::providers::{ProviderError, SharedProvider};
 use crate::secrets::{self, Secret, SecretError, Source};
@@ -317,8 +321,49 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
         tx.clone(),
         runtime.handle().clone(),
     );
-    let (app, effects) = App::new(vec![tab], tz);
-    crate::tui::run(app, effects, Some(fetcher), runtime, tx, rx)?;
+    let (mut app, mut effects) = App::new(vec![tab], tz);
+
+    // The demo keeps its drafts apart from real accounts' (same name, different data).
+    let file = if cli.demo { "demo.db" } else { "crm-notes.db" };
+    let path = crate::config::data_dir().join(file);
+    let (store, outbox) = match Store::open(&path) {
+        Ok(store) => {
+            let store = StoreThread::spawn(store);
+            let (report_tx, mut reports) = mpsc::unbounded_channel();
+            let worker = OutboxWorker::new(
+                vec![OutboxAccount {
+                    name: session.account.name.clone(),
+                    provider: session.provider.clone(),
+                }],
+                store.clone(),
+                report_tx,
+            );
+            let forward = tx.clone();
+            runtime.spawn(async move {
+                while let Some(report) = reports.recv().await {
+                    if forward.send(Msg::Outbox(report)).is_err() {
+                        break;
+                    }
+                }
+            });
+            worker.start(runtime.handle());
+            (Some(store), Some(worker))
+        }
+        Err(e) => {
+            // Browsing works without the store; the app says drafts are not being kept.
+            tracing::error!(error = %e, "opening the local store");
+            effects.extend(app.update(Msg::Outbox(OutboxReport::StoreFailed {
+                error: e.to_string(),
+            })));
+            (None, None)
+        }
+    };
+    let services = Services {
+        fetcher,
+        outbox,
+        store,
+    };
+    crate::tui::run(app, effects, Some(services), runtime, tx, rx)?;
     Ok(())
 }
 

@@ -12,6 +12,8 @@ use tokio::sync::mpsc;
 
 use crate::app::{App, Effect, Msg};
 use crate::fetch::Fetcher;
+use crate::outbox::OutboxWorker;
+use crate::store::StoreThread;
 
 /// How often the spinner and clocks move.
 const TICK: Duration = Duration::from_millis(200);
@@ -33,11 +35,18 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// What carries out the app's effects: fetches, the outbox of writes, and the draft store.
+pub struct Services {
+    pub fetcher: Fetcher,
+    pub outbox: Option<OutboxWorker>,
+    pub store: Option<StoreThread>,
+}
+
 /// Runs the interactive app until it quits. `initial` are the effects `App::new` returned.
 pub fn run(
     mut app: App,
     initial: Vec<Effect>,
-    mut fetcher: Option<Fetcher>,
+    mut services: Option<Services>,
     runtime: &tokio::runtime::Runtime,
     tx: mpsc::UnboundedSender<Msg>,
     mut rx: mpsc::UnboundedReceiver<Msg>,
@@ -69,7 +78,7 @@ pub fn run(
         width: size.width,
         height: size.height,
     }));
-    if perform(effects, &mut fetcher) {
+    if perform(effects, &mut services, runtime.handle()) {
         return Ok(());
     }
 
@@ -91,7 +100,7 @@ pub fn run(
                 LoopEvent::Terminate => quit = true,
                 LoopEvent::Msg(msg) => {
                     let effects = app.update(msg);
-                    quit |= perform(effects, &mut fetcher);
+                    quit |= perform(effects, &mut services, runtime.handle());
                 }
             }
         }
@@ -99,20 +108,60 @@ pub fn run(
             break;
         }
     }
-    if let Some(fetcher) = fetcher.as_mut() {
-        fetcher.cancel_all();
+    if let Some(services) = services.as_mut() {
+        services.fetcher.cancel_all();
     }
     Ok(())
 }
 
 /// Carries out effects; returns true when the app asked to quit.
-fn perform(effects: Vec<Effect>, fetcher: &mut Option<Fetcher>) -> bool {
+fn perform(
+    effects: Vec<Effect>,
+    services: &mut Option<Services>,
+    runtime: &tokio::runtime::Handle,
+) -> bool {
     let mut quit = false;
     for effect in effects {
         match effect {
             Effect::Fetch(request) => {
-                if let Some(fetcher) = fetcher.as_mut() {
-                    fetcher.run(request);
+                if let Some(services) = services.as_mut() {
+                    services.fetcher.run(request);
+                }
+            }
+            Effect::SaveDraft(draft) => {
+                if let Some(store) = services.as_ref().and_then(|s| s.store.as_ref()) {
+                    store.post(move |store| {
+                        if let Err(e) = store.save_draft(&draft) {
+                            tracing::error!(error = %e, "saving a draft failed");
+                        }
+                    });
+                }
+            }
+            Effect::DeleteDraft {
+                account,
+                customer_id,
+                note_id,
+            } => {
+                if let Some(store) = services.as_ref().and_then(|s| s.store.as_ref()) {
+                    store.post(move |store| {
+                        if let Err(e) = store.delete_draft(&account, &customer_id, note_id.as_deref()) {
+                            tracing::error!(error = %e, "deleting a draft failed");
+                        }
+                    });
+                }
+            }
+            Effect::Submit {
+                account,
+                local_id,
+                op,
+            } => {
+                if let Some(outbox) = services.as_ref().and_then(|s| s.outbox.as_ref()) {
+                    outbox.submit(runtime, account, local_id, op);
+                }
+            }
+            Effect::RetryOutbox => {
+                if let Some(outbox) = services.as_ref().and_then(|s| s.outbox.as_ref()) {
+                    outbox.retry_now();
                 }
             }
             Effect::OpenUrl(url) => {
@@ -164,7 +213,7 @@ fn spawn_ticker(runtime: &tokio::runtime::Runtime, tx: mpsc::UnboundedSender<Msg
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             interval.tick().await;
-            if tx.send(Msg::Tick).is_err() {
+            if tx.send(Msg::Now(jiff::Timestamp::now())).is_err() || tx.send(Msg::Tick).is_err() {
                 return;
             }
         }

@@ -30,7 +30,11 @@ pub enum Msg {
     },
     /// Periodic tick (spinner, clearing old messages).
     Tick,
+    /// The wall clock, sent with every tick: `update` never reads the clock itself.
+    Now(jiff::Timestamp),
     Fetched(Fetched),
+    /// From the outbox worker: drafts found, writes confirmed, queued or refused.
+    Outbox(crate::outbox::OutboxReport),
 }
 
 /// A result from the fetch layer. `generation` is the number of the request it answers; a
@@ -74,6 +78,23 @@ pub enum Effect {
     OpenUrl(String),
     /// Put text on the clipboard (the terminal does it, via OSC 52).
     Copy(String),
+    /// Autosave the editor's draft (the store thread writes it; the latest one wins).
+    SaveDraft(crate::store::Draft),
+    /// The agent threw a draft away.
+    DeleteDraft {
+        account: String,
+        customer_id: String,
+        note_id: Option<String>,
+    },
+    /// Send a write through the outbox. `local_id` names the optimistic timeline entry until
+    /// the worker reports back.
+    Submit {
+        account: usize,
+        local_id: String,
+        op: crate::store::WriteOp,
+    },
+    /// Try every unsent write now (`r`).
+    RetryOutbox,
     Quit,
 }
 
@@ -273,6 +294,8 @@ impl App {
             Msg::Resize { width, height } => self.on_resize(width, height),
             Msg::Tick => self.on_tick(),
             Msg::Fetched(fetched) => self.on_fetched(fetched, &mut effects),
+            // Writing (the editor, drafts, the outbox) is being built.
+            Msg::Now(_) | Msg::Outbox(_) => {}
         }
         effects
     }

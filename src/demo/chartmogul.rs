@@ -1,5 +1,7 @@
-//! A fake ChartMogul API (read endpoints of customers, contacts and customer notes) on loopback,
-//! faithful to the quirks in `NOTES.md`: Basic auth, opaque padded cursors, 404 on empty search.
+//! A fake ChartMogul API on loopback: customers, contacts and customer notes, with note writes
+//! (POST, PATCH, DELETE on `/v1/customer_notes`). Faithful to the quirks in `NOTES.md`: Basic
+//! auth, read-only keys (403 on writes), opaque padded cursors, 404 on empty search, 422 for a
+//! `created_at` in the future, `DELETE` answering 200 with `{}`.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -7,14 +9,17 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use super::data::{staff_author, wire_time};
 use super::{FakeServer, RecordedRequest, RequestLog};
 
 /// Entities are stored in the API's own wire format (JSON objects exactly as the API returns them),
@@ -28,8 +33,13 @@ pub struct ChartMogulData {
 
 #[derive(Debug, Clone)]
 pub struct ChartMogulOptions {
-    /// Basic auth user name; the password is ignored, as the API does.
+    /// Basic auth user name of a read-write key; the password is ignored, as the API does.
     pub api_key: String,
+    /// Keys that may read but not write: a write with one gets 403, as the API answers.
+    pub read_only_keys: Vec<String>,
+    /// Author email of notes created without `author_email` (the real API uses the key's
+    /// owner).
+    pub default_author: String,
     /// Added to every reply, so the demo visibly streams pages.
     pub latency: Duration,
     /// Page size when the request has no `per_page` (the API uses 200).
@@ -39,16 +49,23 @@ pub struct ChartMogulOptions {
     pub trailing_empty_page: bool,
     /// Quirk: the last page omits `"cursor"` instead of sending `"cursor": null`.
     pub omit_last_cursor: bool,
+    /// Delay after a write has been processed (and applied, when valid) and before its reply:
+    /// a client whose timeout is shorter gives up although the note was written, which is the
+    /// "outcome unknown" case the app must reconcile.
+    pub write_latency: Duration,
 }
 
 impl Default for ChartMogulOptions {
     fn default() -> Self {
         ChartMogulOptions {
             api_key: "demo-key".to_string(),
+            read_only_keys: Vec::new(),
+            default_author: "sara@example.com".to_string(),
             latency: Duration::ZERO,
             default_per_page: MAX_PER_PAGE,
             trailing_empty_page: false,
             omit_last_cursor: false,
+            write_latency: Duration::ZERO,
         }
     }
 }
@@ -105,7 +122,7 @@ fn router(data: ChartMogulData, opts: ChartMogulOptions, log: Option<RequestLog>
 }
 
 struct Server {
-    // Behind a lock (not just an Arc) so that writes can be added later without restructuring.
+    // Reads share the lock; a write holds it only while it is applied, never across an await.
     store: RwLock<Store>,
     opts: ChartMogulOptions,
     log: Option<RequestLog>,
@@ -116,53 +133,134 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     // A query that cannot be form-decoded counts as empty: the fake must never fail on input.
     let query = Query::<Vec<(String, String)>>::try_from_uri(&uri)
         .map(|q| q.0)
         .unwrap_or_default();
-    let authorized = is_authorized(&headers, &server.opts.api_key);
+    let access = access(&headers, &server.opts);
+    let body = Body::parse(&body);
     if let Some(log) = &server.log {
         log.push(RecordedRequest {
             method: method.to_string(),
             path: uri.path().to_string(),
             query: query.clone(),
-            authorized,
+            authorized: access != Access::Denied,
+            body: body.recorded(),
         });
     }
     if !server.opts.latency.is_zero() {
         tokio::time::sleep(server.opts.latency).await;
     }
-    let reply = if !authorized {
-        Reply::api_error(StatusCode::UNAUTHORIZED, "No valid API key provided", None)
-    } else {
-        let store = server.store.read().unwrap_or_else(|e| e.into_inner());
-        route(&store, &server.opts, &method, uri.path(), &Params(&query))
+    let write = is_write(&method);
+    let reply = match access {
+        Access::Denied => {
+            Reply::api_error(StatusCode::UNAUTHORIZED, "No valid API key provided", None)
+        }
+        Access::ReadOnly if write => Reply::api_error(
+            StatusCode::FORBIDDEN,
+            "This API key is read-only",
+            None,
+        ),
+        _ if write => {
+            let mut store = server.store.write().unwrap_or_else(|e| e.into_inner());
+            route_write(
+                &mut store,
+                &server.opts,
+                &method,
+                uri.path(),
+                &body,
+                Timestamp::now(),
+            )
+        }
+        _ => {
+            let store = server.store.read().unwrap_or_else(|e| e.into_inner());
+            route(&store, &server.opts, &method, uri.path(), &Params(&query))
+        }
     };
+    // Only after the write was applied (and the lock released): the reply is what is late.
+    if write && access == Access::ReadWrite && !server.opts.write_latency.is_zero() {
+        tokio::time::sleep(server.opts.write_latency).await;
+    }
     reply.into_response()
 }
 
-fn is_authorized(headers: &HeaderMap, api_key: &str) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
-        return false;
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return false;
+/// What the request's key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Denied,
+    ReadOnly,
+    ReadWrite,
+}
+
+fn access(headers: &HeaderMap, opts: &ChartMogulOptions) -> Access {
+    match basic_user(headers) {
+        Some(user) if user == opts.api_key => Access::ReadWrite,
+        Some(user) if opts.read_only_keys.iter().any(|k| *k == user) => Access::ReadOnly,
+        _ => Access::Denied,
     }
-    let Ok(decoded) = BASE64.decode(encoded.trim()) else {
-        return false;
-    };
-    let Ok(decoded) = String::from_utf8(decoded) else {
-        return false;
-    };
+}
+
+/// The user name of a Basic `Authorization` header (where ChartMogul takes the key).
+fn basic_user(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(BASE64.decode(encoded.trim()).ok()?).ok()?;
     let user = decoded.split_once(':').map_or(decoded.as_str(), |(u, _)| u);
-    user == api_key
+    Some(user.to_string())
+}
+
+fn is_write(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
+}
+
+/// A request body as the handlers see it.
+enum Body {
+    Empty,
+    Json(Value),
+    /// Not JSON; kept as text for the request log.
+    Invalid(String),
+}
+
+impl Body {
+    fn parse(bytes: &[u8]) -> Body {
+        if bytes.trim_ascii().is_empty() {
+            return Body::Empty;
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(value) => Body::Json(value),
+            Err(_) => Body::Invalid(String::from_utf8_lossy(bytes).into_owned()),
+        }
+    }
+
+    fn recorded(&self) -> Option<Value> {
+        match self {
+            Body::Empty => None,
+            Body::Json(value) => Some(value.clone()),
+            Body::Invalid(text) => Some(Value::String(text.clone())),
+        }
+    }
+
+    /// The JSON object a write needs, or the 400 the API gives for anything else.
+    fn object(&self) -> Result<&Map<String, Value>, Reply> {
+        match self {
+            Body::Json(Value::Object(map)) => Ok(map),
+            _ => Err(Reply::api_error(
+                StatusCode::BAD_REQUEST,
+                "The request body must be a JSON object",
+                None,
+            )),
+        }
+    }
 }
 
 fn route(
@@ -207,6 +305,217 @@ fn route(
 
 fn customer_not_found() -> Reply {
     Reply::api_error(StatusCode::NOT_FOUND, "Customer not found", None)
+}
+
+fn note_not_found() -> Reply {
+    Reply::api_error(StatusCode::NOT_FOUND, "Note not found", None)
+}
+
+fn invalid(message: &str, param: &str) -> Reply {
+    Reply::api_error(StatusCode::UNPROCESSABLE_ENTITY, message, Some(param))
+}
+
+/// The write endpoints; `now` is passed in so one request sees one time.
+fn route_write(
+    store: &mut Store,
+    opts: &ChartMogulOptions,
+    method: &Method,
+    path: &str,
+    body: &Body,
+    now: Timestamp,
+) -> Reply {
+    let Some(rest) = path.strip_prefix("/v1/") else {
+        return Reply::not_found();
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let result = match (method, segments.as_slice()) {
+        (&Method::POST, ["customer_notes"]) => create_note(store, opts, body, now),
+        (&Method::PATCH, ["customer_notes", uuid]) if !uuid.is_empty() => {
+            update_note(store, uuid, body, now)
+        }
+        (&Method::DELETE, ["customer_notes", uuid]) if !uuid.is_empty() => {
+            match store.note_by_uuid.get(*uuid).copied() {
+                Some(slot) => {
+                    store.remove_note(slot);
+                    Ok(Reply::json(StatusCode::OK, &json!({})))
+                }
+                None => Err(note_not_found()),
+            }
+        }
+        _ => Err(Reply::not_found()),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+/// `POST /v1/customer_notes`: validates like the API, then stores the note and answers 201.
+fn create_note(
+    store: &mut Store,
+    opts: &ChartMogulOptions,
+    body: &Body,
+    now: Timestamp,
+) -> Result<Reply, Reply> {
+    let fields = body.object()?;
+    let customer = match fields.get("customer_uuid") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
+        _ => return Err(invalid("customer_uuid is required", "customer_uuid")),
+    };
+    let kind = match fields.get("type") {
+        None | Some(Value::Null) => return Err(invalid("type is required", "type")),
+        Some(Value::String(k)) if k == "note" || k == "call" => k.as_str(),
+        Some(_) => return Err(invalid("type must be one of: note, call", "type")),
+    };
+    let author_email =
+        author_email_field(fields.get("author_email"))?.unwrap_or(opts.default_author.as_str());
+    let text = text_field(fields.get("text"))?.unwrap_or_default();
+    let duration = duration_field(fields.get("call_duration"))?;
+    let created_at = created_at_field(fields.get("created_at"), now)?.unwrap_or(now);
+    if !store.customer_known(customer) {
+        return Err(customer_not_found());
+    }
+    // Calls without a duration get a minute, as the API documents; notes never have one.
+    let call_duration = match kind {
+        "call" => duration.unwrap_or(60),
+        _ => 0,
+    };
+    let uuid = loop {
+        let candidate = new_note_uuid();
+        if !store.note_by_uuid.contains_key(&candidate) {
+            break candidate;
+        }
+    };
+    let mut note = super::data::note(
+        &uuid,
+        customer,
+        kind,
+        &author_for(author_email),
+        text,
+        created_at,
+        call_duration,
+    );
+    note["updated_at"] = json!(wire_time(now));
+    let reply = Reply::json(StatusCode::CREATED, &note);
+    store.insert_note(note);
+    Ok(reply)
+}
+
+/// `PATCH /v1/customer_notes/{uuid}`: a partial update with the same validation as a create.
+/// Fields outside the documented four (`type`, `customer_uuid`…) are ignored, as they cannot
+/// be changed. A note's duration stays 0: only calls have one.
+fn update_note(store: &mut Store, uuid: &str, body: &Body, now: Timestamp) -> Result<Reply, Reply> {
+    let fields = body.object()?;
+    let slot = *store.note_by_uuid.get(uuid).ok_or_else(note_not_found)?;
+    let author_email = author_email_field(fields.get("author_email"))?;
+    let text = text_field(fields.get("text"))?;
+    let duration = duration_field(fields.get("call_duration"))?;
+    let created_at = created_at_field(fields.get("created_at"), now)?;
+    // Validated first, so a refused update leaves the note exactly as it was.
+    let mut note = store.remove_note(slot).ok_or_else(note_not_found)?;
+    if let Some(map) = note.as_object_mut() {
+        if let Some(text) = text {
+            map.insert("text".into(), json!(text));
+        }
+        if let Some(duration) = duration {
+            if map.get("type").and_then(Value::as_str) == Some("call") {
+                map.insert("call_duration".into(), json!(duration));
+            }
+        }
+        if let Some(at) = created_at {
+            map.insert("created_at".into(), json!(wire_time(at)));
+        }
+        if let Some(email) = author_email {
+            map.insert("author".into(), json!(author_for(email)));
+        }
+        map.insert("updated_at".into(), json!(wire_time(now)));
+    }
+    let reply = Reply::json(StatusCode::OK, &note);
+    // Re-inserted rather than edited in place, so a new `created_at` moves it in the lists.
+    store.insert_note(note);
+    Ok(reply)
+}
+
+/// `author_email`: absent or null is `None`; anything but an email address is refused.
+fn author_email_field(value: Option<&Value>) -> Result<Option<&str>, Reply> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(email)) if email.trim().contains('@') => Ok(Some(email.trim())),
+        Some(_) => Err(invalid(
+            "author_email must be the email of a team member",
+            "author_email",
+        )),
+    }
+}
+
+fn text_field(value: Option<&Value>) -> Result<Option<&str>, Reply> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(invalid("text must be a string", "text")),
+    }
+}
+
+/// `call_duration`: whole, non-negative seconds that fit the API's 32-bit field.
+fn duration_field(value: Option<&Value>) -> Result<Option<u32>, Reply> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|d| u32::try_from(d).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                invalid(
+                    "call_duration must be a whole number of seconds",
+                    "call_duration",
+                )
+            }),
+    }
+}
+
+/// `created_at`: ISO 8601 (a time without an offset is UTC, as documented), not in the future.
+fn created_at_field(value: Option<&Value>, now: Timestamp) -> Result<Option<Timestamp>, Reply> {
+    let raw = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(raw)) => raw.trim(),
+        Some(_) => "",
+    };
+    let at = raw
+        .parse::<Timestamp>()
+        .ok()
+        .or_else(|| {
+            raw.parse::<jiff::civil::DateTime>()
+                .ok()?
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp())
+        })
+        .ok_or_else(|| invalid("created_at must be an ISO 8601 date and time", "created_at"))?;
+    if at > now {
+        return Err(invalid("created_at must be in the past", "created_at"));
+    }
+    Ok(Some(at))
+}
+
+/// `"Name (email)"` as the API writes authors: demo staff by their names, anyone else by the
+/// local part of their email.
+fn author_for(email: &str) -> String {
+    match staff_author(email) {
+        Some(author) => author.to_string(),
+        None => {
+            let name = email.split('@').next().unwrap_or(email);
+            format!("{name} ({email})")
+        }
+    }
+}
+
+/// `note_` and a random UUID-shaped hex id, like the API's.
+fn new_note_uuid() -> String {
+    format!(
+        "note_{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..),
+        fastrand::u16(..),
+        fastrand::u64(..(1 << 48)),
+    )
 }
 
 fn list_customers(store: &Store, opts: &ChartMogulOptions, q: &Params) -> Result<Reply, Reply> {
@@ -306,27 +615,25 @@ fn list_notes(store: &Store, opts: &ChartMogulOptions, q: &Params) -> Result<Rep
         ));
     }
     let author = q.get("author_email").map(str::to_lowercase);
-    // The account-wide list is every note in order, so its position is the note's own index
-    // and needs no index vector.
-    let base: Option<&[usize]> = match q.get("customer_uuid") {
+    let base: &[usize] = match q.get("customer_uuid") {
         Some(uuid) => {
             if !store.customer_known(uuid) {
                 return Err(customer_not_found());
             }
-            Some(store.notes_by_customer.get(uuid).map_or(&[], Vec::as_slice))
+            store.notes_by_customer.get(uuid).map_or(&[], Vec::as_slice)
         }
-        None => None,
+        None => &store.order,
     };
-    let base_len = base.map_or(store.notes.len(), <[usize]>::len);
+    let base_len = base.len();
     let page = PageRequest::parse(q, opts, ListKind::Notes, base_len)?;
     let pick = |pos: usize| {
-        let i = base.map_or(pos, |b| b[pos]);
-        let meta = &store.note_meta[i];
+        let stored = store.slots[base[pos]].as_ref()?;
+        let meta = &stored.meta;
         let keep = kind.is_none_or(|k| meta.kind.as_deref() == Some(k))
             && author
                 .as_deref()
                 .is_none_or(|a| meta.author_email.as_deref() == Some(a));
-        keep.then_some(&store.notes[i])
+        keep.then_some(&stored.value)
     };
     let (entries, next) = collect_page(base_len, &page, pick);
     let envelope = Envelope::new(entries, next, &page, base_len, opts);
@@ -604,16 +911,32 @@ impl NoteKeys {
     }
 }
 
-/// The data with the indexes the endpoints need, built once at start.
+/// One note as stored: its wire object and what ordering and filtering need from it.
+struct StoredNote {
+    value: Value,
+    created_at: Option<Timestamp>,
+    meta: NoteMeta,
+}
+
+/// Where a note sorts: newest `created_at` first, notes whose time does not parse last
+/// (`Reverse(None)` is greater than any `Reverse(Some(_))`).
+type SortKey = std::cmp::Reverse<Option<Timestamp>>;
+
+/// The data with the indexes the endpoints need, built once at start and kept in step by
+/// every write. Notes live in slots that never move, so a write costs a binary search and one
+/// shift of a `Vec<usize>` per index, and a page still costs O(page).
 struct Store {
     customers: Vec<Value>,
     customer_by_uuid: HashMap<String, usize>,
     contacts: Vec<Value>,
     contacts_by_customer: HashMap<String, Vec<usize>>,
-    /// Newest `created_at` first; notes whose time does not parse come last.
-    notes: Vec<Value>,
-    note_meta: Vec<NoteMeta>,
+    /// Every note by slot; a deleted note leaves `None`, so the indexes' slots stay valid.
+    slots: Vec<Option<StoredNote>>,
+    /// Slots of the live notes, in list order (see [`SortKey`]).
+    order: Vec<usize>,
     note_by_uuid: HashMap<String, usize>,
+    /// Slots per customer, in list order. A customer keeps its (maybe empty) entry after its
+    /// last note is deleted, so it stays known.
     notes_by_customer: HashMap<String, Vec<usize>>,
 }
 
@@ -634,8 +957,8 @@ impl Store {
             notes.into_iter().map(|n| (NoteKeys::of(&n), n)).collect();
         // Stable, so notes with equal times keep the order they were given in.
         keyed.sort_by_key(|(keys, _)| std::cmp::Reverse(keys.created_at));
-        let mut notes = Vec::with_capacity(keyed.len());
-        let mut note_meta = Vec::with_capacity(keyed.len());
+        // Slots start out in list order, so the account-wide order is simply 0..n.
+        let mut slots = Vec::with_capacity(keyed.len());
         let mut note_by_uuid = HashMap::with_capacity(keyed.len());
         let mut notes_by_customer: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, (keys, note)) in keyed.into_iter().enumerate() {
@@ -645,19 +968,66 @@ impl Store {
             if let Some(customer) = keys.customer_uuid {
                 notes_by_customer.entry(customer).or_default().push(i);
             }
-            notes.push(note);
-            note_meta.push(keys.meta);
+            slots.push(Some(StoredNote {
+                value: note,
+                created_at: keys.created_at,
+                meta: keys.meta,
+            }));
         }
         Store {
             customers,
             customer_by_uuid,
             contacts,
             contacts_by_customer,
-            notes,
-            note_meta,
+            order: (0..slots.len()).collect(),
+            slots,
             note_by_uuid,
             notes_by_customer,
         }
+    }
+
+    /// Adds a note where the lists expect it, before any note with the same time (it is the
+    /// newest write). Returns its slot.
+    fn insert_note(&mut self, value: Value) -> usize {
+        let keys = NoteKeys::of(&value);
+        let slot = self.slots.len();
+        let key = std::cmp::Reverse(keys.created_at);
+        let at = self
+            .order
+            .partition_point(|&s| sort_key(&self.slots, s) < key);
+        self.order.insert(at, slot);
+        if let Some(uuid) = keys.uuid {
+            self.note_by_uuid.entry(uuid).or_insert(slot);
+        }
+        if let Some(customer) = keys.customer_uuid {
+            let group = self.notes_by_customer.entry(customer).or_default();
+            let at = group.partition_point(|&s| sort_key(&self.slots, s) < key);
+            group.insert(at, slot);
+        }
+        self.slots.push(Some(StoredNote {
+            value,
+            created_at: keys.created_at,
+            meta: keys.meta,
+        }));
+        slot
+    }
+
+    /// Takes a note out of the slots and every index.
+    fn remove_note(&mut self, slot: usize) -> Option<Value> {
+        let stored = self.slots.get_mut(slot)?.take()?;
+        let key = std::cmp::Reverse(stored.created_at);
+        remove_slot(&mut self.order, &self.slots, slot, key);
+        if let Some(uuid) = str_field(&stored.value, "uuid") {
+            if self.note_by_uuid.get(uuid) == Some(&slot) {
+                self.note_by_uuid.remove(uuid);
+            }
+        }
+        if let Some(group) = str_field(&stored.value, "customer_uuid")
+            .and_then(|customer| self.notes_by_customer.get_mut(customer))
+        {
+            remove_slot(group, &self.slots, slot, key);
+        }
+        Some(stored.value)
     }
 
     fn customer(&self, uuid: &str) -> Option<&Value> {
@@ -665,7 +1035,8 @@ impl Store {
     }
 
     fn note(&self, uuid: &str) -> Option<&Value> {
-        self.note_by_uuid.get(uuid).map(|&i| &self.notes[i])
+        let slot = *self.note_by_uuid.get(uuid)?;
+        self.slots.get(slot)?.as_ref().map(|n| &n.value)
     }
 
     /// A customer exists if it is listed, or if a contact or note refers to it: tests often
@@ -674,6 +1045,25 @@ impl Store {
         self.customer_by_uuid.contains_key(uuid)
             || self.contacts_by_customer.contains_key(uuid)
             || self.notes_by_customer.contains_key(uuid)
+    }
+}
+
+fn sort_key(slots: &[Option<StoredNote>], slot: usize) -> SortKey {
+    std::cmp::Reverse(slots.get(slot).and_then(|n| n.as_ref()?.created_at))
+}
+
+/// Removes `slot` from an index in list order. The slot's own entry is already gone from
+/// `slots`, so its `key` is passed in; the search covers the run of equal keys, with a full
+/// scan as the fallback should the index ever disagree.
+fn remove_slot(list: &mut Vec<usize>, slots: &[Option<StoredNote>], slot: usize, key: SortKey) {
+    let start = list.partition_point(|&s| s != slot && sort_key(slots, s) < key);
+    let found = list[start..]
+        .iter()
+        .position(|&s| s == slot)
+        .map(|i| start + i)
+        .or_else(|| list.iter().position(|&s| s == slot));
+    if let Some(at) = found {
+        list.remove(at);
     }
 }
 

@@ -486,7 +486,7 @@ fn weighted<T: Copy>(rng: &mut fastrand::Rng, choices: &[(T, u32)]) -> T {
 
 /// `2023-12-15T12:45:12.548Z`, the API's usual form. Written by hand because `strftime` is the
 /// slowest step of building the 100,000-note benchmark set.
-fn wire_time(ts: Timestamp) -> String {
+pub(crate) fn wire_time(ts: Timestamp) -> String {
     let dt = TimeZone::UTC.to_datetime(ts);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -757,6 +757,18 @@ const STAFF: [(&str, u32); 5] = [
     ("Jürgen Weiß (juergen@example.com)", 15),
     ("Priya Natarajan (priya.n@example.com)", 10),
 ];
+/// The `author` the API writes for a demo staff member's email (case-insensitive), so notes the
+/// fake server creates look like the generated ones; `None` for anyone else.
+pub fn staff_author(email: &str) -> Option<&'static str> {
+    let email = email.trim();
+    STAFF.iter().map(|(author, _)| *author).find(|author| {
+        author
+            .rsplit_once('(')
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    })
+}
+
 const STAFF_WEIGHTS: [(usize, u32); 5] = [
     (0, STAFF[0].1),
     (1, STAFF[1].1),
@@ -1070,6 +1082,21 @@ mod tests {
         assert!(text.starts_with("Hi Zoë at x.io: #"), "{text}");
         assert!(text.ends_with(" {odd} {"), "{text}");
         assert!(!text.contains("{ticket}"));
+    }
+
+    #[test]
+    fn staff_authors_are_found_by_email_only() {
+        assert_eq!(
+            staff_author("SOEUN+staff@example.com "),
+            Some("Soeun Lee[staff-user-2] (soeun+staff@example.com)")
+        );
+        assert_eq!(
+            staff_author("sara@example.com"),
+            Some("Sara Lee (sara@example.com)")
+        );
+        assert_eq!(staff_author("Sara Lee"), None);
+        assert_eq!(staff_author("someone@example.com"), None);
+        assert_eq!(staff_author(""), None);
     }
 
     #[test]

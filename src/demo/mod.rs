@@ -43,7 +43,11 @@ pub struct RecordedRequest {
     pub path: String,
     /// Percent-decoded (form rules: `+` is a space), in the order sent.
     pub query: Vec<(String, String)>,
+    /// Whether the key was accepted (read-only keys count: they may read).
     pub authorized: bool,
+    /// `None` when the request had no body; else the parsed JSON, or the raw text as a JSON
+    /// string when it was not JSON, so a test can see exactly what a client sent.
+    pub body: Option<serde_json::Value>,
 }
 
 impl RecordedRequest {

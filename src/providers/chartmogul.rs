@@ -1,16 +1,18 @@
-//! ChartMogul read client: customers, contacts, notes and call logs over `/v1/`.
-//! It tolerates every wire quirk we know of, and the API key never leaves the Basic auth header.
+//! ChartMogul client: customers, contacts, notes and call logs over `/v1/`, and writing notes
+//! and call logs (`POST`/`PATCH`/`DELETE` on `/v1/customer_notes`). It tolerates every wire
+//! quirk we know of, and the API key never leaves the Basic auth header.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use reqwest::Url;
-use serde::Deserialize;
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::http::{ApiRequest, Auth, HttpClient, HttpOptions, check_base_url, endpoint};
 use super::{Provider, ProviderError, Result};
 use crate::model::{
-    Capabilities, Contact, Customer, CustomerQuery, Note, NoteKind, NoteQuery, Page, ProviderKind,
+    Capabilities, Contact, Customer, CustomerQuery, NewNote, Note, NoteKind, NotePatch, NoteQuery,
+    Page, ProviderKind,
 };
 use crate::text::{note_text, sanitize_line};
 
@@ -44,9 +46,21 @@ impl ChartMogul {
     }
 
     fn get(&self, segments: &[&str]) -> Result<ApiRequest> {
+        self.request(Method::GET, segments)
+    }
+
+    /// A request to `/v1/<segments>`; its idempotency follows the method (POST and PATCH are
+    /// not, so the HTTP client never repeats them once they may have reached the server).
+    fn request(&self, method: Method, segments: &[&str]) -> Result<ApiRequest> {
         let mut path = vec!["v1"];
         path.extend_from_slice(segments);
-        Ok(ApiRequest::get(endpoint(&self.base, &path)?).auth(&self.auth))
+        Ok(ApiRequest::new(method, endpoint(&self.base, &path)?).auth(&self.auth))
+    }
+
+    /// Sends a write whose reply is the note, and maps it as reads do.
+    async fn write_note(&self, req: ApiRequest) -> Result<Note> {
+        let wire: WireNote = self.fetch(req).await?;
+        note_from_wire(wire).map_err(|why| malformed(why.to_string()))
     }
 
     async fn fetch<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T> {
@@ -205,6 +219,152 @@ impl Provider for ChartMogul {
         let wire: WireNote = self.fetch(self.get(&["customer_notes", id])?).await?;
         note_from_wire(wire).map_err(|why| malformed(why.to_string()))
     }
+
+    /// `POST /v1/customer_notes` → 201 with the note. Sent once: a failure after the request
+    /// may have arrived (timeout, dropped connection, 5xx) is returned as it is, for the caller
+    /// to reconcile against the customer's notes before sending again.
+    async fn create_note(&self, note: &NewNote) -> Result<Note> {
+        let body = wire_new_note(note)?;
+        let req = self.request(Method::POST, &["customer_notes"])?.json(&body)?;
+        self.write_note(req).await
+    }
+
+    /// `PATCH /v1/customer_notes/{uuid}` with only the fields that change → 200 with the note.
+    async fn update_note(&self, id: &str, patch: &NotePatch) -> Result<Note> {
+        let body = wire_patch(patch);
+        let req = self
+            .request(Method::PATCH, &["customer_notes", id])?
+            .json(&body)?;
+        self.write_note(req).await
+    }
+
+    /// `DELETE /v1/customer_notes/{uuid}` → 200 with `{}` (or 204). The body is not read, so
+    /// either reply works.
+    async fn delete_note(&self, id: &str) -> Result<()> {
+        let req = self.request(Method::DELETE, &["customer_notes", id])?;
+        match self.http.send(req).await {
+            Ok(_) => Ok(()),
+            // A DELETE is retried after a timeout or a 5xx, and an earlier attempt may have
+            // deleted the note already; either way the note is gone, which is what was asked.
+            Err(ProviderError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The body of `POST /v1/customer_notes`.
+#[derive(Serialize, Debug)]
+struct WireNewNote<'a> {
+    customer_uuid: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author_email: Option<&'a str>,
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call_duration: Option<u32>,
+    created_at: String,
+}
+
+/// The body of `PATCH /v1/customer_notes/{uuid}`: absent fields are left as they are.
+#[derive(Serialize, Debug, Default)]
+struct WirePatch<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call_duration: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author_email: Option<&'a str>,
+}
+
+fn wire_new_note(note: &NewNote) -> Result<WireNewNote<'_>> {
+    let customer_uuid = note.customer_id.trim();
+    if customer_uuid.is_empty() {
+        return Err(ProviderError::Refused(
+            "a note needs the customer it belongs to".into(),
+        ));
+    }
+    let kind = match note.kind {
+        NoteKind::Note => "note",
+        NoteKind::Call => "call",
+        NoteKind::Other(ref other) => {
+            return Err(ProviderError::Unsupported(format!(
+                "ChartMogul notes are notes or calls, not {:?}",
+                sanitize_line(other)
+            )));
+        }
+    };
+    Ok(WireNewNote {
+        customer_uuid,
+        kind,
+        author_email: present(note.author_email.as_deref()),
+        text: text_for_wire(&note.text),
+        // Only calls have a duration; a call without one gets the API's default minute.
+        call_duration: match note.kind {
+            NoteKind::Call => note.call_duration_s,
+            _ => None,
+        },
+        created_at: wire_time(note.created_at),
+    })
+}
+
+fn wire_patch(patch: &NotePatch) -> WirePatch<'_> {
+    WirePatch {
+        text: patch.text.as_deref().map(text_for_wire),
+        call_duration: patch.call_duration_s,
+        created_at: patch.created_at.map(wire_time),
+        author_email: present(patch.author_email.as_deref()),
+    }
+}
+
+fn present(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// RFC 3339 in UTC with milliseconds, the precision ChartMogul keeps. Truncated, not rounded:
+/// rounding up could put "now" in the future, which the API refuses; and sending exactly what
+/// the server will store lets a reconciling caller compare times for equality.
+pub fn wire_time(at: Timestamp) -> String {
+    let millis = at.as_millisecond();
+    let truncated = Timestamp::from_millisecond(millis).unwrap_or(at);
+    format!("{truncated:.3}")
+}
+
+/// The agent's plain text as ChartMogul's `text` (which may hold HTML): what the reader would
+/// take for markup is escaped, so "the <Enterprise> plan" or "&copy;" reads back as typed.
+/// Plain text without such sequences is sent unchanged, newlines included.
+pub fn text_for_wire(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        match c {
+            // A tag, closing tag, comment or declaration would open here.
+            '<' if bytes
+                .get(i + 1)
+                .is_some_and(|&n| n.is_ascii_alphabetic() || matches!(n, b'/' | b'!' | b'?')) =>
+            {
+                out.push_str("&lt;");
+            }
+            '&' if starts_char_ref(&bytes[i + 1..]) => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether the text after an `&` reads as a character reference (`#…` or `name;`).
+fn starts_char_ref(after: &[u8]) -> bool {
+    if after.first() == Some(&b'#') {
+        return true;
+    }
+    let name_len = after
+        .iter()
+        .take(32)
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    name_len > 0 && after.get(name_len) == Some(&b';')
 }
 
 fn malformed(message: String) -> ProviderError {
