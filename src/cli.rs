@@ -11,17 +11,17 @@ use ratatui::crossterm::style::Stylize;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::app::Msg;
 use crate::app::{AccountTab, App};
 use crate::config::{AccountConfig, Config, ConfigError};
 use crate::demo::FakeServer;
-use crate::app::Msg;
 use crate::fetch::{Fetcher, filter_customers, paginate};
-use crate::outbox::{OutboxAccount, OutboxReport, OutboxWorker};
-use crate::store::{Store, StoreThread};
-use crate::tui::Services;
 use crate::model::{Customer, CustomerQuery, Note, NoteKind, NoteQuery, ProviderKind};
+use crate::outbox::{OutboxAccount, OutboxReport, OutboxWorker};
 use crate::providers::{ProviderError, SharedProvider};
 use crate::secrets::{self, Secret, SecretError, Source};
+use crate::store::{Store, StoreThread};
+use crate::tui::Services;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -341,7 +341,7 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
             let forward = tx.clone();
             runtime.spawn(async move {
                 while let Some(report) = reports.recv().await {
-                    if forward.send(Msg::Outbox(report)).is_err() {
+                    if forward.send(Msg::Outbox(Box::new(report))).is_err() {
                         break;
                     }
                 }
@@ -352,9 +352,9 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
         Err(e) => {
             // Browsing works without the store; the app says drafts are not being kept.
             tracing::error!(error = %e, "opening the local store");
-            effects.extend(app.update(Msg::Outbox(OutboxReport::StoreFailed {
+            effects.extend(app.update(Msg::Outbox(Box::new(OutboxReport::StoreFailed {
                 error: e.to_string(),
-            })));
+            }))));
             (None, None)
         }
     };

@@ -23,6 +23,10 @@ const IDLE_PASS: Duration = Duration::from_secs(60);
 
 /// What a single attempt at a write came to.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per write attempt; boxing buys nothing"
+)]
 pub enum Outcome {
     /// The server did it. The note is the server's version (for a create or an update).
     Confirmed(Option<Note>),
@@ -124,7 +128,10 @@ pub fn is_same_note(wanted: &NewNote, note: &Note) -> bool {
     let close_in_time = (note.created_at.as_second() - wanted.created_at.as_second()).abs() <= 1;
     kind_matches
         && close_in_time
-        && note.customer_id.as_deref().is_none_or(|c| c == wanted.customer_id)
+        && note
+            .customer_id
+            .as_deref()
+            .is_none_or(|c| c == wanted.customer_id)
         && crate::text::note_text(&wanted.text).trim() == note.text.trim()
 }
 
@@ -138,6 +145,10 @@ pub fn retry_delay(attempts: u32) -> Duration {
 
 /// What the worker tells the app.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a handful per write, and boxed inside `Msg`"
+)]
 pub enum OutboxReport {
     /// The drafts found in the store for an account (at start).
     Drafts { account: usize, drafts: Vec<Draft> },

@@ -981,14 +981,17 @@ mod tests {
 
 /// The store on a thread of its own, so SQLite's disk I/O never runs on the UI thread or a
 /// tokio worker. Calls are closures run in order on that thread.
+/// Work for the store thread.
+type StoreJob = Box<dyn FnOnce(&Store) + Send>;
+
 #[derive(Clone)]
 pub struct StoreThread {
-    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce(&Store) + Send>>,
+    jobs: std::sync::mpsc::Sender<StoreJob>,
 }
 
 impl StoreThread {
     pub fn spawn(store: Store) -> StoreThread {
-        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce(&Store) + Send>>();
+        let (jobs, queue) = std::sync::mpsc::channel::<StoreJob>();
         std::thread::Builder::new()
             .name("crm-notes-store".into())
             .spawn(move || {

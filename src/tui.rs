@@ -144,7 +144,9 @@ fn perform(
             } => {
                 if let Some(store) = services.as_ref().and_then(|s| s.store.as_ref()) {
                     store.post(move |store| {
-                        if let Err(e) = store.delete_draft(&account, &customer_id, note_id.as_deref()) {
+                        if let Err(e) =
+                            store.delete_draft(&account, &customer_id, note_id.as_deref())
+                        {
                             tracing::error!(error = %e, "deleting a draft failed");
                         }
                     });

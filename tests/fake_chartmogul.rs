@@ -571,3 +571,565 @@ async fn dropping_the_server_stops_it() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Writes: POST, PATCH and DELETE on /v1/customer_notes.
+
+/// Demo data around the real clock, so "now" on the server is after every generated note.
+fn live_demo(customers: usize, notes: usize) -> ChartMogulData {
+    data::chartmogul_demo(Timestamp::now(), customers, notes, 42)
+}
+
+fn first_customer(d: &ChartMogulData) -> String {
+    d.customers[0]["uuid"].as_str().unwrap().to_string()
+}
+
+/// Any request with `key`; a body is sent as JSON. Every reply of the fake is JSON.
+async fn send(
+    server: &FakeServer,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}{path}", server.base_url))
+        .basic_auth(key, Some(""));
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    let reply = req.send().await.expect("request");
+    let status = reply.status().as_u16();
+    let text = reply.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"));
+    (status, body)
+}
+
+async fn post(server: &FakeServer, body: &Value) -> (u16, Value) {
+    let key = server.api_key.clone();
+    send(
+        server,
+        reqwest::Method::POST,
+        "/v1/customer_notes",
+        &key,
+        Some(body),
+    )
+    .await
+}
+
+async fn patch(server: &FakeServer, uuid: &str, body: &Value) -> (u16, Value) {
+    let key = server.api_key.clone();
+    let path = format!("/v1/customer_notes/{uuid}");
+    send(server, reqwest::Method::PATCH, &path, &key, Some(body)).await
+}
+
+async fn delete(server: &FakeServer, uuid: &str) -> (u16, Value) {
+    let key = server.api_key.clone();
+    let path = format!("/v1/customer_notes/{uuid}");
+    send(server, reqwest::Method::DELETE, &path, &key, None).await
+}
+
+fn time(v: &Value) -> Timestamp {
+    v.as_str()
+        .expect("a time string")
+        .parse()
+        .expect("RFC 3339")
+}
+
+fn entries(pages: &[Value]) -> Vec<Value> {
+    pages
+        .iter()
+        .flat_map(|p| p["entries"].as_array().unwrap().iter().cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_created_note_is_answered_with_201_and_listed_first() {
+    let d = live_demo(4, 60);
+    let acme = first_customer(&d);
+    let server = start(d, ChartMogulOptions::default()).await;
+    let before = Timestamp::now();
+    let (status, note) = post(
+        &server,
+        &json!({"customer_uuid": acme, "type": "note", "author_email": "adam@example.com",
+                "text": "Trial extended by two weeks.<br>Key contact on leave."}),
+    )
+    .await;
+    let after = Timestamp::now();
+    assert_eq!(status, 201, "{note}");
+    let uuid = note["uuid"].as_str().expect("uuid").to_string();
+    assert!(uuid.starts_with("note_") && uuid.len() == 41, "{uuid}");
+    assert_eq!(note["customer_uuid"], acme.as_str());
+    assert_eq!(note["type"], "note");
+    assert_eq!(note["call_duration"], 0);
+    assert_eq!(note["author"], "Adam Smith (adam@example.com)");
+    assert_eq!(
+        note["text"],
+        "Trial extended by two weeks.<br>Key contact on leave."
+    );
+    // No created_at sent: the server's now, at millisecond precision like the API's.
+    let created = time(&note["created_at"]);
+    // The server truncates to milliseconds, so it may read up to 1 ms before `before`.
+    assert!(created >= before - jiff::SignedDuration::from_millis(1));
+    assert!(created <= after);
+    assert_eq!(time(&note["updated_at"]), created);
+
+    let timeline = all_pages(&server, "/v1/customer_notes", &[("customer_uuid", &acme)]).await;
+    assert_eq!(entries(&timeline)[0], note, "newest first");
+    let account = all_pages(&server, "/v1/customer_notes", &[]).await;
+    assert_eq!(entries(&account)[0], note);
+    assert_eq!(entries(&account).len(), 61);
+    let (status, fetched) = get(&server, &format!("/v1/customer_notes/{uuid}"), &[]).await;
+    assert_eq!((status, &fetched), (200, &note));
+
+    let posts: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].path, "/v1/customer_notes");
+    assert!(posts[0].authorized);
+    assert_eq!(
+        posts[0].body.as_ref().and_then(|b| b.get("author_email")),
+        Some(&json!("adam@example.com"))
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.method != "GET" || r.body.is_none())
+    );
+}
+
+#[tokio::test]
+async fn calls_default_to_a_minute_and_authors_are_built_from_emails() {
+    let d = live_demo(3, 20);
+    let acme = first_customer(&d);
+    let opts = ChartMogulOptions {
+        default_author: "priya.n@example.com".into(),
+        ..Default::default()
+    };
+    let server = start(d, opts).await;
+
+    let (status, call) = post(&server, &json!({"customer_uuid": acme, "type": "call"})).await;
+    assert_eq!(status, 201, "{call}");
+    assert_eq!(
+        call["call_duration"], 60,
+        "a call without a duration gets 60 s"
+    );
+    assert_eq!(call["author"], "Priya Natarajan (priya.n@example.com)");
+    assert_eq!(call["text"], "");
+
+    let (_, long) = post(
+        &server,
+        &json!({"customer_uuid": acme, "type": "call", "call_duration": 900,
+                "author_email": "new.hire@example.com"}),
+    )
+    .await;
+    assert_eq!(long["call_duration"], 900);
+    assert_eq!(long["author"], "new.hire (new.hire@example.com)");
+
+    let (_, note) = post(
+        &server,
+        &json!({"customer_uuid": acme, "type": "note", "call_duration": 300}),
+    )
+    .await;
+    assert_eq!(note["call_duration"], 0, "notes never have a duration");
+
+    // An explicit time with an offset is stored in UTC with milliseconds, at its place.
+    let (status, old) = post(
+        &server,
+        &json!({"customer_uuid": acme, "type": "note", "created_at": "2020-01-01T02:00:00+02:00"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(old["created_at"], "2020-01-01T00:00:00.000Z");
+    let timeline =
+        entries(&all_pages(&server, "/v1/customer_notes", &[("customer_uuid", &acme)]).await);
+    assert_eq!(timeline.last(), Some(&old), "the oldest note comes last");
+    let calls = entries(
+        &all_pages(
+            &server,
+            "/v1/customer_notes",
+            &[
+                ("customer_uuid", &acme),
+                ("type", "call"),
+                ("author_email", "new.hire@example.com"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(calls, [long], "written notes are found by the filters too");
+}
+
+#[tokio::test]
+async fn invalid_writes_get_the_apis_errors_and_change_nothing() {
+    let d = live_demo(3, 20);
+    let acme = first_customer(&d);
+    let server = start(d, ChartMogulOptions::default()).await;
+    let future = (Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    let cases = [
+        (
+            json!({"customer_uuid": acme, "type": "note", "created_at": future}),
+            422,
+            error_body(422, "created_at must be in the past", Some("created_at")),
+        ),
+        (
+            json!({"customer_uuid": acme, "type": "note", "created_at": "last tuesday"}),
+            422,
+            error_body(
+                422,
+                "created_at must be an ISO 8601 date and time",
+                Some("created_at"),
+            ),
+        ),
+        (
+            json!({"customer_uuid": acme, "text": "no type"}),
+            422,
+            error_body(422, "type is required", Some("type")),
+        ),
+        (
+            json!({"customer_uuid": acme, "type": "meeting"}),
+            422,
+            error_body(422, "type must be one of: note, call", Some("type")),
+        ),
+        (
+            json!({"type": "note", "text": "whose?"}),
+            422,
+            error_body(422, "customer_uuid is required", Some("customer_uuid")),
+        ),
+        (
+            json!({"customer_uuid": acme, "type": "call", "call_duration": -5}),
+            422,
+            error_body(
+                422,
+                "call_duration must be a whole number of seconds",
+                Some("call_duration"),
+            ),
+        ),
+        (
+            json!({"customer_uuid": "cus_nobody", "type": "note"}),
+            404,
+            error_body(404, "Customer not found", None),
+        ),
+        (
+            json!(["customer_uuid", acme]),
+            400,
+            error_body(400, "The request body must be a JSON object", None),
+        ),
+    ];
+    for (body, status, expected) in cases {
+        assert_eq!(post(&server, &body).await, (status, expected), "{body}");
+    }
+    let raw = reqwest::Client::new()
+        .post(format!("{}/v1/customer_notes", server.base_url))
+        .basic_auth(&server.api_key, Some(""))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 400);
+    let logged = server.requests().last().and_then(|r| r.body.clone());
+    assert_eq!(logged, Some(json!("{not json")), "the raw text is logged");
+
+    let all = entries(&all_pages(&server, "/v1/customer_notes", &[]).await);
+    assert_eq!(all.len(), 20, "no refused write left a note behind");
+}
+
+#[tokio::test]
+async fn patch_changes_only_the_given_fields_and_reorders() {
+    let d = live_demo(3, 30);
+    let acme = first_customer(&d);
+    let server = start(d, ChartMogulOptions::default()).await;
+    let (_, call) = post(
+        &server,
+        &json!({"customer_uuid": acme, "type": "call", "call_duration": 120, "text": "first"}),
+    )
+    .await;
+    let uuid = call["uuid"].as_str().unwrap().to_string();
+
+    let (status, edited) = patch(&server, &uuid, &json!({"text": "second"})).await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["text"], "second");
+    for kept in [
+        "uuid",
+        "customer_uuid",
+        "type",
+        "call_duration",
+        "author",
+        "created_at",
+    ] {
+        assert_eq!(edited[kept], call[kept], "{kept} must not change");
+    }
+    assert!(time(&edited["updated_at"]) >= time(&call["updated_at"]));
+
+    let (_, edited) = patch(
+        &server,
+        &uuid,
+        &json!({"call_duration": 1800, "created_at": "2021-06-01T09:30:00Z",
+                "author_email": "juergen@example.com", "type": "note"}),
+    )
+    .await;
+    assert_eq!(edited["call_duration"], 1800);
+    assert_eq!(edited["created_at"], "2021-06-01T09:30:00.000Z");
+    assert_eq!(edited["author"], "Jürgen Weiß (juergen@example.com)");
+    assert_eq!(edited["type"], "call", "the type cannot be changed");
+    assert_eq!(edited["text"], "second");
+    let timeline =
+        entries(&all_pages(&server, "/v1/customer_notes", &[("customer_uuid", &acme)]).await);
+    assert_ne!(
+        timeline[0]["uuid"],
+        uuid.as_str(),
+        "moved away from the top"
+    );
+    assert!(timeline.contains(&edited));
+    assert_eq!(
+        timeline
+            .iter()
+            .filter(|n| n["uuid"] == uuid.as_str())
+            .count(),
+        1
+    );
+
+    let future = (Timestamp::now() + jiff::SignedDuration::from_hours(2)).to_string();
+    assert_eq!(
+        patch(
+            &server,
+            &uuid,
+            &json!({"created_at": future, "text": "third"})
+        )
+        .await,
+        (
+            422,
+            error_body(422, "created_at must be in the past", Some("created_at"))
+        )
+    );
+    let (_, unchanged) = get(&server, &format!("/v1/customer_notes/{uuid}"), &[]).await;
+    assert_eq!(unchanged, edited, "a refused PATCH changes nothing");
+    assert_eq!(
+        patch(&server, "note_missing", &json!({"text": "x"})).await,
+        (404, error_body(404, "Note not found", None))
+    );
+}
+
+#[tokio::test]
+async fn delete_answers_an_empty_object_then_404() {
+    let d = live_demo(3, 30);
+    let acme = first_customer(&d);
+    let server = start(d, ChartMogulOptions::default()).await;
+    let timeline =
+        entries(&all_pages(&server, "/v1/customer_notes", &[("customer_uuid", &acme)]).await);
+    let victim = timeline[1]["uuid"].as_str().unwrap().to_string();
+
+    assert_eq!(delete(&server, &victim).await, (200, json!({})));
+    assert_eq!(
+        delete(&server, &victim).await,
+        (404, error_body(404, "Note not found", None))
+    );
+    let (status, _) = get(&server, &format!("/v1/customer_notes/{victim}"), &[]).await;
+    assert_eq!(status, 404);
+    let after =
+        entries(&all_pages(&server, "/v1/customer_notes", &[("customer_uuid", &acme)]).await);
+    let mut expected = timeline.clone();
+    expected.remove(1);
+    assert_eq!(after, expected);
+    let deletes = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 2);
+}
+
+#[tokio::test]
+async fn read_only_keys_read_but_get_403_on_every_write() {
+    let d = live_demo(3, 10);
+    let acme = first_customer(&d);
+    let opts = ChartMogulOptions {
+        read_only_keys: vec!["ro-key".into()],
+        ..Default::default()
+    };
+    let server = start(d, opts).await;
+    let some_note = {
+        let page = entries(&all_pages(&server, "/v1/customer_notes", &[]).await);
+        page[0]["uuid"].as_str().unwrap().to_string()
+    };
+    let forbidden = error_body(403, "This API key is read-only", None);
+    let note_path = format!("/v1/customer_notes/{some_note}");
+    let body = json!({"customer_uuid": acme, "type": "note", "text": "nope"});
+    use reqwest::Method;
+    assert_eq!(
+        send(&server, Method::GET, "/v1/customer_notes", "ro-key", None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        send(&server, Method::GET, &note_path, "ro-key", None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        send(
+            &server,
+            Method::POST,
+            "/v1/customer_notes",
+            "ro-key",
+            Some(&body)
+        )
+        .await,
+        (403, forbidden.clone())
+    );
+    assert_eq!(
+        send(
+            &server,
+            Method::PATCH,
+            &note_path,
+            "ro-key",
+            Some(&json!({"text": "x"}))
+        )
+        .await,
+        (403, forbidden.clone())
+    );
+    assert_eq!(
+        send(&server, Method::DELETE, &note_path, "ro-key", None).await,
+        (403, forbidden)
+    );
+    assert_eq!(
+        send(
+            &server,
+            Method::POST,
+            "/v1/customer_notes",
+            "wrong-key",
+            Some(&body)
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        entries(&all_pages(&server, "/v1/customer_notes", &[]).await).len(),
+        10
+    );
+    let log = server.requests();
+    let ro: Vec<bool> = log.iter().take(6).map(|r| r.authorized).collect();
+    assert_eq!(
+        ro,
+        [true, true, true, true, true, true],
+        "read-only keys are accepted keys"
+    );
+    assert!(!log[6].authorized);
+    // The read-write key still writes.
+    assert_eq!(post(&server, &body).await.0, 201);
+}
+
+#[tokio::test]
+async fn a_write_whose_reply_is_late_has_happened_already() {
+    let d = live_demo(2, 5);
+    let acme = first_customer(&d);
+    let opts = ChartMogulOptions {
+        write_latency: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let server = start(d, opts).await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = impatient
+        .post(format!("{}/v1/customer_notes", server.base_url))
+        .basic_auth(&server.api_key, Some(""))
+        .json(&json!({"customer_uuid": acme, "type": "call", "text": "late reply"}))
+        .send()
+        .await
+        .expect_err("gives up before the reply");
+    assert!(err.is_timeout(), "{err}");
+    // Reads are not delayed, and the call is there, once.
+    let timeline =
+        entries(&all_pages(&server, "/v1/customer_notes", &[("customer_uuid", &acme)]).await);
+    let late: Vec<_> = timeline
+        .iter()
+        .filter(|n| n["text"] == "late reply")
+        .collect();
+    assert_eq!(late.len(), 1);
+    assert_eq!(timeline[0]["text"], "late reply");
+}
+
+#[tokio::test]
+async fn paging_stays_exact_after_many_writes() {
+    let d = live_demo(6, 300);
+    let customers: Vec<String> = d
+        .customers
+        .iter()
+        .map(|c| c["uuid"].as_str().unwrap().to_string())
+        .collect();
+    let server = start(d, ChartMogulOptions::default()).await;
+    let initial = entries(&all_pages(&server, "/v1/customer_notes", &[]).await);
+    let mut expected: HashSet<String> = initial
+        .iter()
+        .map(|n| n["uuid"].as_str().unwrap().to_string())
+        .collect();
+    // Creates spread over the timeline (and a tie with an existing time), deletes, moves.
+    for (i, source) in initial.iter().step_by(37).enumerate() {
+        let (status, created) = post(
+            &server,
+            &json!({"customer_uuid": customers[i % customers.len()], "type": "note",
+                    "text": format!("written {i}"), "created_at": source["created_at"]}),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        expected.insert(created["uuid"].as_str().unwrap().to_string());
+    }
+    for victim in initial.iter().skip(5).step_by(41) {
+        let uuid = victim["uuid"].as_str().unwrap();
+        assert_eq!(delete(&server, uuid).await.0, 200);
+        expected.remove(uuid);
+    }
+    for (i, moved) in initial.iter().skip(3).step_by(29).enumerate() {
+        let uuid = moved["uuid"].as_str().unwrap();
+        if !expected.contains(uuid) {
+            continue;
+        }
+        let at = format!("2024-0{}-15T10:00:00Z", 1 + i % 9);
+        assert_eq!(
+            patch(&server, uuid, &json!({"created_at": at})).await.0,
+            200
+        );
+    }
+
+    let account = entries(&all_pages(&server, "/v1/customer_notes", &[("per_page", "7")]).await);
+    let seen: Vec<String> = account
+        .iter()
+        .map(|n| n["uuid"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen.len(), expected.len(), "every note exactly once");
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), expected);
+    assert!(
+        account
+            .windows(2)
+            .all(|w| time(&w[0]["created_at"]) >= time(&w[1]["created_at"])),
+        "newest first"
+    );
+    for customer in &customers {
+        let timeline = entries(
+            &all_pages(
+                &server,
+                "/v1/customer_notes",
+                &[("customer_uuid", customer), ("per_page", "5")],
+            )
+            .await,
+        );
+        let from_account: Vec<&Value> = account
+            .iter()
+            .filter(|n| n["customer_uuid"] == customer.as_str())
+            .collect();
+        assert_eq!(
+            timeline.iter().collect::<Vec<_>>(),
+            from_account,
+            "{customer}"
+        );
+    }
+}

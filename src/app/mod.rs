@@ -7,6 +7,7 @@ pub mod list;
 pub mod note;
 pub mod timeline;
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -34,7 +35,7 @@ pub enum Msg {
     Now(jiff::Timestamp),
     Fetched(Fetched),
     /// From the outbox worker: drafts found, writes confirmed, queued or refused.
-    Outbox(crate::outbox::OutboxReport),
+    Outbox(Box<crate::outbox::OutboxReport>),
 }
 
 /// A result from the fetch layer. `generation` is the number of the request it answers; a
@@ -189,8 +190,10 @@ pub struct AccountView {
 pub struct StatusMessage {
     pub text: String,
     pub error: bool,
-    /// The tick count when it arrived (time reaches `update` only through ticks).
+    /// The tick count when it arrived (information fades by ticks).
     pub since_tick: u64,
+    /// The wall-clock time it arrived, once `Msg::Now` has told the app the time.
+    pub at: Option<Timestamp>,
 }
 
 /// How many ticks an information message stays.
@@ -221,6 +224,8 @@ pub struct App {
     /// The terminal size, from `Msg::Resize`; mouse hit-testing lays it out like drawing does.
     pub(crate) size: Rect,
     pub(crate) tick: u64,
+    /// The latest wall-clock time from `Msg::Now`.
+    pub(crate) now: Option<Timestamp>,
     next_gen: u64,
     quit: bool,
 }
@@ -241,6 +246,7 @@ impl App {
             tz,
             size: Rect::default(),
             tick: 0,
+            now: None,
             next_gen: 1,
             quit: false,
         };
@@ -294,8 +300,9 @@ impl App {
             Msg::Resize { width, height } => self.on_resize(width, height),
             Msg::Tick => self.on_tick(),
             Msg::Fetched(fetched) => self.on_fetched(fetched, &mut effects),
+            Msg::Now(now) => self.now = Some(now),
             // Writing (the editor, drafts, the outbox) is being built.
-            Msg::Now(_) | Msg::Outbox(_) => {}
+            Msg::Outbox(_) => {}
         }
         effects
     }
@@ -352,9 +359,10 @@ impl App {
         match action {
             Action::Quit => self.quit(effects),
             Action::Help | Action::Back => self.help_open = false,
-            Action::Down => self.help_scroll = (self.help_scroll + 1).min(rows),
-            Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+            Action::Down | Action::PageDown => self.help_scroll = (self.help_scroll + 1).min(rows),
+            Action::Up | Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(1),
             Action::Top => self.help_scroll = 0,
+            Action::Bottom => self.help_scroll = rows,
             _ => {}
         }
     }
@@ -532,6 +540,7 @@ impl App {
                     text: error,
                     error: true,
                     since_tick: self.tick,
+                    at: self.now,
                 });
             }
         }
@@ -808,6 +817,7 @@ impl App {
             text,
             error: false,
             since_tick: self.tick,
+            at: self.now,
         });
     }
 

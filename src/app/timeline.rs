@@ -97,7 +97,7 @@ fn append_newest_first(list: &mut Vec<Note>, page: Vec<Note>) -> bool {
     let in_order = seam_in_order && page.windows(2).all(|w| w[0].created_at >= w[1].created_at);
     list.extend(page);
     if !in_order {
-        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        list.sort_by_key(|n| std::cmp::Reverse(n.created_at));
     }
     !in_order
 }

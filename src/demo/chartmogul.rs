@@ -158,11 +158,9 @@ async fn handle(
         Access::Denied => {
             Reply::api_error(StatusCode::UNAUTHORIZED, "No valid API key provided", None)
         }
-        Access::ReadOnly if write => Reply::api_error(
-            StatusCode::FORBIDDEN,
-            "This API key is read-only",
-            None,
-        ),
+        Access::ReadOnly if write => {
+            Reply::api_error(StatusCode::FORBIDDEN, "This API key is read-only", None)
+        }
         _ if write => {
             let mut store = server.store.write().unwrap_or_else(|e| e.into_inner());
             route_write(
@@ -1146,14 +1144,103 @@ mod tests {
             ],
             ..Default::default()
         });
-        let order: Vec<_> = store
-            .notes
-            .iter()
-            .map(|n| str_field(n, "uuid").unwrap_or_default())
-            .collect();
-        assert_eq!(order, ["offset", "z", "old", "bad"]);
+        assert_eq!(uuids(&store, &store.order), ["offset", "z", "old", "bad"]);
         assert_eq!(store.notes_by_customer["c"], [0, 1, 2, 3]);
         assert!(store.customer_known("c"));
         assert!(!store.customer_known("nobody"));
+    }
+
+    fn uuids<'a>(store: &'a Store, list: &[usize]) -> Vec<&'a str> {
+        list.iter()
+            .map(|&slot| {
+                let note = store.slots[slot].as_ref().expect("live slot");
+                str_field(&note.value, "uuid").unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inserts_and_removals_keep_every_index_in_list_order() {
+        let note = |uuid: &str, customer: &str, at: &str| json!({"uuid": uuid, "customer_uuid": customer, "created_at": at});
+        let mut store = Store::new(ChartMogulData {
+            notes: vec![
+                note("a3", "a", "2023-03-01T00:00:00Z"),
+                note("b2", "b", "2023-02-01T00:00:00Z"),
+                note("a1", "a", "2023-01-01T00:00:00Z"),
+                note("a-bad", "a", "never"),
+            ],
+            ..Default::default()
+        });
+        store.insert_note(note("a2", "a", "2023-02-01T00:00:00Z"));
+        store.insert_note(note("new", "b", "2024-01-01T00:00:00Z"));
+        store.insert_note(note("b-bad", "b", "garbage"));
+        // Equal keys (unparseable times too): the later write comes first, as the newest.
+        assert_eq!(
+            uuids(&store, &store.order),
+            ["new", "a3", "a2", "b2", "a1", "b-bad", "a-bad"]
+        );
+        assert_eq!(
+            uuids(&store, &store.notes_by_customer["a"]),
+            ["a3", "a2", "a1", "a-bad"]
+        );
+        assert_eq!(
+            uuids(&store, &store.notes_by_customer["b"]),
+            ["new", "b2", "b-bad"]
+        );
+
+        for gone in ["a2", "b-bad", "new", "a-bad"] {
+            let slot = store.note_by_uuid[gone];
+            assert!(store.remove_note(slot).is_some(), "{gone}");
+            assert!(store.note(gone).is_none(), "{gone}");
+            assert!(store.remove_note(slot).is_none(), "removed twice: {gone}");
+        }
+        assert_eq!(uuids(&store, &store.order), ["a3", "b2", "a1"]);
+        assert_eq!(uuids(&store, &store.notes_by_customer["a"]), ["a3", "a1"]);
+        assert_eq!(uuids(&store, &store.notes_by_customer["b"]), ["b2"]);
+        let b2 = store.note_by_uuid["b2"];
+        store.remove_note(b2);
+        assert!(
+            store.customer_known("b"),
+            "a customer stays known after its last note is deleted"
+        );
+    }
+
+    #[test]
+    fn write_fields_are_validated_like_the_api() {
+        let now: Timestamp = "2026-03-01T12:00:00Z".parse().expect("now");
+        let status = |r: Result<Option<Timestamp>, Reply>| r.map_err(|e| e.status.as_u16());
+        assert_eq!(status(created_at_field(None, now)), Ok(None));
+        assert_eq!(
+            status(created_at_field(Some(&json!("2026-03-01T11:00:00")), now)),
+            Ok(Some("2026-03-01T11:00:00Z".parse().expect("ts")))
+        );
+        assert_eq!(
+            status(created_at_field(
+                Some(&json!("2026-03-01T13:00:00+02:00")),
+                now
+            )),
+            Ok(Some("2026-03-01T11:00:00Z".parse().expect("ts")))
+        );
+        for bad in [json!("2026-03-01T12:00:01Z"), json!("tomorrow"), json!(5)] {
+            assert_eq!(status(created_at_field(Some(&bad), now)), Err(422), "{bad}");
+        }
+        assert_eq!(duration_field(Some(&json!(900))).ok(), Some(Some(900)));
+        for bad in [json!(-1), json!(1.5), json!("60"), json!(u64::MAX)] {
+            assert!(duration_field(Some(&bad)).is_err(), "{bad}");
+        }
+        assert!(author_email_field(Some(&json!("not an email"))).is_err());
+        assert_eq!(
+            author_for("sara@example.com"),
+            "Sara Lee (sara@example.com)"
+        );
+        assert_eq!(
+            author_for("new.hire@example.com"),
+            "new.hire (new.hire@example.com)"
+        );
+        let id = new_note_uuid();
+        assert!(
+            id.starts_with("note_") && id.len() == "note_".len() + 36,
+            "{id}"
+        );
     }
 }

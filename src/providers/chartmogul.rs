@@ -225,7 +225,9 @@ impl Provider for ChartMogul {
     /// to reconcile against the customer's notes before sending again.
     async fn create_note(&self, note: &NewNote) -> Result<Note> {
         let body = wire_new_note(note)?;
-        let req = self.request(Method::POST, &["customer_notes"])?.json(&body)?;
+        let req = self
+            .request(Method::POST, &["customer_notes"])?
+            .json(&body)?;
         self.write_note(req).await
     }
 
@@ -332,26 +334,39 @@ pub fn wire_time(at: Timestamp) -> String {
     format!("{truncated:.3}")
 }
 
-/// The agent's plain text as ChartMogul's `text` (which may hold HTML): what the reader would
-/// take for markup is escaped, so "the <Enterprise> plan" or "&copy;" reads back as typed.
-/// Plain text without such sequences is sent unchanged, newlines included.
+/// The agent's plain text as ChartMogul's `text`, which may hold HTML and is read back through
+/// the HTML renderer when it looks like markup. Text that does not is sent unchanged (newlines
+/// included); text that does (a `<tag`, `&copy;`) is escaped as a whole, so "the <Enterprise>
+/// plan" reads back as typed instead of losing the "tag". Escaping everything, not just the
+/// offending sequence, matters: once rendered as HTML, a bare `&copy` would be decoded too.
 pub fn text_for_wire(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    for (i, c) in text.char_indices() {
+    if !reads_as_markup(text) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
         match c {
-            // A tag, closing tag, comment or declaration would open here.
-            '<' if bytes
-                .get(i + 1)
-                .is_some_and(|&n| n.is_ascii_alphabetic() || matches!(n, b'/' | b'!' | b'?')) =>
-            {
-                out.push_str("&lt;");
-            }
-            '&' if starts_char_ref(&bytes[i + 1..]) => out.push_str("&amp;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
             _ => out.push(c),
         }
     }
     out
+}
+
+/// Whether the reader would take `text` for HTML: a `<` opening a tag, closing tag, comment or
+/// declaration, or an `&` starting a character reference (`&#…`, `&name;`). Errs on the side
+/// of yes: escaping plain text costs nothing but a little markup on the wire.
+fn reads_as_markup(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'<' => b
+            .get(i + 1)
+            .is_some_and(|&n| n.is_ascii_alphabetic() || matches!(n, b'/' | b'!' | b'?')),
+        b'&' => starts_char_ref(&b[i + 1..]),
+        _ => false,
+    })
 }
 
 /// Whether the text after an `&` reads as a character reference (`#…` or `name;`).
@@ -1225,6 +1240,100 @@ mod tests {
         let caps = cm.capabilities();
         assert!(caps.email_search && caps.contacts && caps.server_author_filter && caps.log_calls);
         assert_eq!(cm.kind(), ProviderKind::ChartMogul);
+    }
+
+    #[test]
+    fn wire_times_are_utc_milliseconds_truncated() {
+        assert_eq!(
+            wire_time(ts("2026-01-02T03:04:05.123999Z")),
+            "2026-01-02T03:04:05.123Z"
+        );
+        assert_eq!(
+            wire_time(ts("2026-01-02T05:04:05+02:00")),
+            "2026-01-02T03:04:05.000Z"
+        );
+        let now = Timestamp::now();
+        let sent = parse_time(&wire_time(now)).expect("parses back");
+        assert!(sent <= now, "never later than the time it stands for");
+    }
+
+    #[test]
+    fn text_reads_back_as_typed() {
+        let cases = [
+            "Renewal discussed, sending quote Monday.",
+            "line one\nline two\n\nnew paragraph",
+            "the <Enterprise> plan",
+            "AT&T asked about <b>bold</b> pricing\nsecond line",
+            "&copy; and &#169; are not symbols here",
+            "a < b > c & d",
+            "emoji 🎉 ünïcode 李娜 <tag>",
+            "<!-- not a comment -->",
+        ];
+        for typed in cases {
+            assert_eq!(note_text(&text_for_wire(typed)), typed, "{typed:?}");
+        }
+        // Plain text goes out untouched, so the web app shows exactly what was typed.
+        assert_eq!(text_for_wire("a < b & c\n"), "a < b & c\n");
+        assert_eq!(
+            text_for_wire("x <i>y</i> & z"),
+            "x &lt;i&gt;y&lt;/i&gt; &amp; z"
+        );
+    }
+
+    #[test]
+    fn write_bodies_send_only_what_applies() {
+        let at = ts("2026-01-02T03:04:05.678Z");
+        let call = NewNote {
+            customer_id: " cus_1 ".into(),
+            kind: NoteKind::Call,
+            author_email: Some("  ".into()),
+            text: "hi".into(),
+            call_duration_s: Some(900),
+            created_at: at,
+        };
+        assert_eq!(
+            serde_json::to_value(wire_new_note(&call).expect("call")).expect("json"),
+            serde_json::json!({"customer_uuid": "cus_1", "type": "call", "text": "hi",
+                "call_duration": 900, "created_at": "2026-01-02T03:04:05.678Z"})
+        );
+        let note = NewNote {
+            kind: NoteKind::Note,
+            author_email: Some("sara@example.com".into()),
+            ..call.clone()
+        };
+        let body = serde_json::to_value(wire_new_note(&note).expect("note")).expect("json");
+        assert_eq!(body["author_email"], "sara@example.com");
+        assert!(body.get("call_duration").is_none(), "{body}");
+
+        let other = NewNote {
+            kind: NoteKind::Other("meeting".into()),
+            ..call.clone()
+        };
+        assert!(matches!(
+            wire_new_note(&other),
+            Err(ProviderError::Unsupported(_))
+        ));
+        let orphan = NewNote {
+            customer_id: " ".into(),
+            ..call
+        };
+        assert!(matches!(
+            wire_new_note(&orphan),
+            Err(ProviderError::Refused(_))
+        ));
+
+        let patch = NotePatch {
+            call_duration_s: Some(60),
+            ..NotePatch::default()
+        };
+        assert_eq!(
+            serde_json::to_value(wire_patch(&patch)).expect("json"),
+            serde_json::json!({"call_duration": 60})
+        );
+        assert_eq!(
+            serde_json::to_value(wire_patch(&NotePatch::default())).expect("json"),
+            serde_json::json!({})
+        );
     }
 
     #[test]

@@ -303,8 +303,8 @@ impl HttpClient {
 
     /// Sends `req`, retrying where that is safe, and returns the successful reply or the
     /// decoded error. Idempotent requests are retried on 429, 500, 502, 503, 504, timeouts and
-    /// connection failures; any request is retried when the connection could not be made,
-    /// because then the server never saw it.
+    /// connection failures. Any request (a POST too) is retried when the connection could not
+    /// be made, and on 429: in both cases the server did not act on it.
     pub async fn send(&self, req: ApiRequest) -> Result<ApiResponse> {
         check_url(&req.url)?;
         let mut attempt: u32 = 0;
@@ -315,8 +315,12 @@ impl HttpClient {
             };
             let retryable = attempt < self.options.max_retries
                 && match &failure {
+                    // A 429 is the rate limiter refusing the request before it is handled, so
+                    // even a POST can be sent again without creating anything twice. A 5xx
+                    // gives no such promise: the write may have happened before it failed.
                     Failure::Status { status, .. } => {
-                        req.idempotent && is_retryable_status(*status)
+                        *status == StatusCode::TOO_MANY_REQUESTS
+                            || (req.idempotent && is_retryable_status(*status))
                     }
                     Failure::Transport { sent, .. } => req.idempotent || !sent,
                     Failure::Fatal(_) => false,

@@ -39,7 +39,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             } else {
                 theme::info()
             };
-            spans.push(Span::styled(fit(&message.text, left_w), style));
+            // An error says when it happened: it stays until dismissed, possibly for long.
+            let text = match message.at.filter(|_| message.error) {
+                Some(at) => format!("{} {}", short_clock(at, &app.tz), message.text),
+                None => message.text.clone(),
+            };
+            spans.push(Span::styled(fit(&text, left_w), style));
         }
         None => spans.extend(hints(app, left_w)),
     }
@@ -92,6 +97,10 @@ fn hints(app: &App, width: usize) -> Vec<Span<'static>> {
         spans.push(Span::styled(format!(" {word}"), theme::dim()));
     }
     spans
+}
+
+fn short_clock(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    at.to_zoned(tz.clone()).strftime("%H:%M").to_string()
 }
 
 /// What is loading for the active account: `⟳ 3 pages`, `⠹ loading timeline…`.

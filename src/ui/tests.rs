@@ -295,6 +295,7 @@ fn note_with_an_html_list() {
 #[test]
 fn error_in_the_status_line() {
     let (mut app, timeline) = browser(80, 24, acme_notes());
+    app.update(Msg::Now(at("2026-11-22T09:15:00Z")));
     app.update(key(KeyCode::Char('j')));
     let effects = app.update(key(KeyCode::Char('j')));
     for request in fetches(&effects) {
@@ -308,7 +309,7 @@ fn error_in_the_status_line() {
     }
     assert!(timeline.is_some());
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("ChartMogul answered 500"));
+    assert!(screen.contains(" 09:15 ChartMogul answered 500"));
     insta::assert_snapshot!(screen);
 }
 
