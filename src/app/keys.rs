@@ -26,6 +26,11 @@ pub enum Action {
     Quit,
     /// Zero-based account index (the key `1` is account 0).
     SwitchAccount(u8),
+    NewNote,
+    LogCall,
+    Stopwatch,
+    Edit,
+    Delete,
     /// A key reserved for a feature that later versions build.
     NotYet(Planned),
 }
@@ -33,11 +38,6 @@ pub enum Action {
 /// Features that have a key but are not built yet; pressing the key explains that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Planned {
-    NewNote,
-    LogCall,
-    Stopwatch,
-    Edit,
-    Delete,
     Filter,
     Author,
     KindFilter,
@@ -47,19 +47,6 @@ impl Planned {
     /// The friendly status-line text for the key.
     pub fn message(self) -> &'static str {
         match self {
-            Planned::NewNote => {
-                "Writing notes is coming in a later version (n isn't available yet)"
-            }
-            Planned::LogCall => {
-                "Logging calls is coming in a later version (c isn't available yet)"
-            }
-            Planned::Stopwatch => {
-                "The call stopwatch is coming in a later version (C isn't available yet)"
-            }
-            Planned::Edit => "Editing notes is coming in a later version (e isn't available yet)",
-            Planned::Delete => {
-                "Deleting notes is coming in a later version (d isn't available yet)"
-            }
             Planned::Filter => {
                 "The filter bar is coming in a later version (/ isn't available yet)"
             }
@@ -91,12 +78,17 @@ impl Action {
             Action::Open => "open: customer → timeline → note",
             Action::Back => "close contacts, dismiss the message",
             Action::Contacts => "show the customer's contacts (people)",
-            Action::Refresh => "refresh customers and timeline",
+            Action::Refresh => "refresh customers and timeline, retry unsent notes",
             Action::Copy => "copy the note's text",
             Action::OpenInBrowser => "open the customer in the browser",
             Action::Help => "this help",
             Action::Quit => "quit",
             Action::SwitchAccount(_) => "switch account",
+            Action::NewNote => "write a note for the selected customer",
+            Action::LogCall => "log a call (type the duration, Tab, the text)",
+            Action::Stopwatch => "start / stop the call stopwatch",
+            Action::Edit => "edit the selected note",
+            Action::Delete => "delete the selected note (asks first)",
             Action::NotYet(_) => "not available yet",
         }
     }
@@ -205,18 +197,71 @@ pub const KEYMAP: &[Binding] = &[
     bind(Chord::ch('?'), Action::Help),
     bind(Chord::ch('q'), Action::Quit),
     bind(Chord::ctrl('c'), Action::Quit),
-    bind(Chord::ch('n'), Action::NotYet(Planned::NewNote)),
-    bind(Chord::ch('c'), Action::NotYet(Planned::LogCall)),
-    bind(Chord::ch('C'), Action::NotYet(Planned::Stopwatch)),
-    bind(Chord::ch('e'), Action::NotYet(Planned::Edit)),
-    bind(Chord::ch('d'), Action::NotYet(Planned::Delete)),
+    bind(Chord::ch('n'), Action::NewNote),
+    bind(Chord::ch('c'), Action::LogCall),
+    bind(Chord::ch('C'), Action::Stopwatch),
+    bind(Chord::ch('e'), Action::Edit),
+    bind(Chord::ch('d'), Action::Delete),
     bind(Chord::ch('/'), Action::NotYet(Planned::Filter)),
     bind(Chord::ch('a'), Action::NotYet(Planned::Author)),
     bind(Chord::ch('t'), Action::NotYet(Planned::KindFilter)),
 ];
 
-/// The action bound to a key event, if any. Key releases are ignored (Windows reports them).
-pub fn action_for(key: &KeyEvent) -> Option<Action> {
+/// What a key does while the editor is open; every other key is typed into the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorAction {
+    Save,
+    Close,
+    NextField,
+    PrevField,
+    /// Only on the Type field; elsewhere the key is typed (a space, a cursor move).
+    ToggleType,
+    Discard,
+    Quit,
+}
+
+impl EditorAction {
+    pub fn description(self) -> &'static str {
+        match self {
+            EditorAction::Save => "save and send",
+            EditorAction::Close => "close the editor (the draft is kept)",
+            EditorAction::NextField => "next field (Duration goes straight to Text)",
+            EditorAction::PrevField => "previous field (When and Author are before Type)",
+            EditorAction::ToggleType => "note or call (on the Type field)",
+            EditorAction::Discard => "discard the draft (asks first)",
+            EditorAction::Quit => "quit (the draft is kept)",
+        }
+    }
+}
+
+/// A key and what it does in the editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EditorBinding {
+    pub chord: Chord,
+    pub action: EditorAction,
+}
+
+const fn edit(chord: Chord, action: EditorAction) -> EditorBinding {
+    EditorBinding { chord, action }
+}
+
+/// The editor's keys, in the order help lists them. Ctrl-S and Esc work from every field;
+/// plain letters never appear here, so everything else is text.
+pub const EDITOR_KEYMAP: &[EditorBinding] = &[
+    edit(Chord::ctrl('s'), EditorAction::Save),
+    edit(Chord::key(KeyCode::Esc), EditorAction::Close),
+    edit(Chord::key(KeyCode::Tab), EditorAction::NextField),
+    edit(Chord::key(KeyCode::BackTab), EditorAction::PrevField),
+    edit(Chord::ch(' '), EditorAction::ToggleType),
+    edit(Chord::key(KeyCode::Left), EditorAction::ToggleType),
+    edit(Chord::key(KeyCode::Right), EditorAction::ToggleType),
+    edit(Chord::ctrl('d'), EditorAction::Discard),
+    edit(Chord::ctrl('c'), EditorAction::Quit),
+];
+
+/// The key as a chord, or `None` for releases and Alt combinations (which the keymaps
+/// leave to the text field or ignore).
+fn chord_of(key: &KeyEvent) -> Option<Chord> {
     if key.kind == KeyEventKind::Release || key.modifiers.contains(KeyModifiers::ALT) {
         return None;
     }
@@ -226,12 +271,34 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
         KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::SHIFT) && !ctrl => {
             KeyCode::Char(c.to_ascii_uppercase())
         }
+        // Ctrl-Shift-S is still Ctrl-S.
+        KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
         other => other,
     };
-    KEYMAP
+    Some(Chord { code, ctrl })
+}
+
+/// The action bound to a key event, if any. Key releases are ignored (Windows reports them).
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
+    let chord = chord_of(key)?;
+    KEYMAP.iter().find(|b| b.chord == chord).map(|b| b.action)
+}
+
+/// The editor's action for a key event, if it has one.
+pub fn editor_action_for(key: &KeyEvent) -> Option<EditorAction> {
+    let chord = chord_of(key)?;
+    EDITOR_KEYMAP
         .iter()
-        .find(|b| b.chord.code == code && b.chord.ctrl == ctrl)
+        .find(|b| b.chord == chord)
         .map(|b| b.action)
+}
+
+/// The label of the first editor key bound to `action` (for the status-line hints).
+pub fn first_editor_key(action: EditorAction) -> Option<String> {
+    EDITOR_KEYMAP
+        .iter()
+        .find(|b| b.action == action)
+        .map(|b| b.chord.label())
 }
 
 /// The label of the first key bound to `action` (for the status-line hints).
@@ -242,22 +309,46 @@ pub fn first_key(action: Action) -> Option<String> {
         .map(|b| b.chord.label())
 }
 
-/// One row of the help overlay: the keys and what they do.
+/// One row of the help overlay: the keys and what they do, or a section heading (no keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelpRow {
     pub keys: String,
     pub description: &'static str,
+    pub heading: bool,
 }
 
-/// The help overlay's rows, built from `KEYMAP`: bindings with the same description are merged,
-/// and a run of digit keys is written as a range ("1–9").
+/// The heading of the editor's keys in help.
+pub const EDITOR_HEADING: &str = "In the editor";
+
+/// The help overlay's rows, built from `KEYMAP` then `EDITOR_KEYMAP` under a heading:
+/// bindings with the same description are merged, and a run of digit keys is written as a
+/// range ("1–9").
 pub fn help_rows() -> Vec<HelpRow> {
+    let browser = KEYMAP
+        .iter()
+        .filter(|b| b.action.in_help())
+        .map(|b| (b.action.description(), b.chord));
+    let mut rows = grouped(browser);
+    rows.push(HelpRow {
+        keys: String::new(),
+        description: EDITOR_HEADING,
+        heading: true,
+    });
+    rows.extend(grouped(
+        EDITOR_KEYMAP
+            .iter()
+            .map(|b| (b.action.description(), b.chord)),
+    ));
+    rows
+}
+
+/// Rows for `(description, chord)` pairs, one per description, in first-seen order.
+fn grouped(bindings: impl Iterator<Item = (&'static str, Chord)>) -> Vec<HelpRow> {
     let mut groups: Vec<(&'static str, Vec<Chord>)> = Vec::new();
-    for binding in KEYMAP.iter().filter(|b| b.action.in_help()) {
-        let description = binding.action.description();
+    for (description, chord) in bindings {
         match groups.iter_mut().find(|(d, _)| *d == description) {
-            Some((_, chords)) => chords.push(binding.chord),
-            None => groups.push((description, vec![binding.chord])),
+            Some((_, chords)) => chords.push(chord),
+            None => groups.push((description, vec![chord])),
         }
     }
     groups
@@ -265,6 +356,7 @@ pub fn help_rows() -> Vec<HelpRow> {
         .map(|(description, chords)| HelpRow {
             keys: keys_label(&chords),
             description,
+            heading: false,
         })
         .collect()
 }
@@ -319,15 +411,61 @@ mod tests {
     }
 
     #[test]
-    fn ctrl_c_quits_but_plain_c_is_the_planned_call_key() {
+    fn ctrl_c_quits_plain_c_logs_a_call_and_shift_c_is_the_stopwatch() {
         assert_eq!(
             action_for(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
         );
         assert_eq!(
             action_for(&key(KeyCode::Char('c'), KeyModifiers::NONE)),
-            Some(Action::NotYet(Planned::LogCall))
+            Some(Action::LogCall)
         );
+        assert_eq!(
+            action_for(&key(KeyCode::Char('c'), KeyModifiers::SHIFT)),
+            Some(Action::Stopwatch)
+        );
+    }
+
+    #[test]
+    fn in_the_editor_only_control_keys_and_navigation_have_actions() {
+        let ctrl_s = key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(editor_action_for(&ctrl_s), Some(EditorAction::Save));
+        let ctrl_shift_s = key(
+            KeyCode::Char('S'),
+            KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+        );
+        assert_eq!(editor_action_for(&ctrl_shift_s), Some(EditorAction::Save));
+        assert_eq!(
+            editor_action_for(&key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(EditorAction::PrevField)
+        );
+        for c in ['q', 'j', 'k', 's', 'n', 'c', '?', '1'] {
+            let typed = key(KeyCode::Char(c), KeyModifiers::NONE);
+            assert_eq!(editor_action_for(&typed), None, "{c}");
+        }
+        for (i, a) in EDITOR_KEYMAP.iter().enumerate() {
+            for b in EDITOR_KEYMAP.iter().skip(i + 1) {
+                assert_ne!(a.chord, b.chord, "{:?} is bound twice", a.chord);
+            }
+        }
+    }
+
+    #[test]
+    fn help_has_an_editor_section_after_the_browser_keys() {
+        let rows = help_rows();
+        let heading = rows.iter().position(|r| r.heading);
+        assert_eq!(
+            heading.and_then(|i| rows.get(i)).map(|r| r.description),
+            Some(EDITOR_HEADING)
+        );
+        let save = rows.iter().position(|r| r.keys == "Ctrl-S");
+        assert!(save > heading, "{rows:?}");
+        let write = rows.iter().position(|r| r.keys == "n");
+        assert!(write < heading, "{rows:?}");
+        let toggle = rows
+            .iter()
+            .find(|r| r.description == EditorAction::ToggleType.description());
+        assert_eq!(toggle.map(|r| r.keys.as_str()), Some("Space ← →"));
     }
 
     #[test]

@@ -1,18 +1,25 @@
 //! All UI state and its one update function (the Elm architecture): `update` turns a `Msg`
 //! into state changes and `Effect`s; it never does I/O, never awaits and never reads the clock.
 
+mod compose;
 pub mod customers;
+pub mod editor;
 pub mod keys;
 pub mod list;
 pub mod note;
 pub mod timeline;
+pub mod writes;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use std::collections::HashMap;
+
+use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
-use crate::model::{Capabilities, Contact, Customer, CustomerQuery, Note, NoteQuery, ProviderKind};
+use crate::model::{
+    Capabilities, Contact, Customer, CustomerQuery, Note, NoteKind, NoteQuery, ProviderKind,
+};
 use crate::ui;
 use customers::CustomerList;
 use keys::Action;
@@ -36,6 +43,8 @@ pub enum Msg {
     Fetched(Fetched),
     /// From the outbox worker: drafts found, writes confirmed, queued or refused.
     Outbox(Box<crate::outbox::OutboxReport>),
+    /// Text pasted into the terminal (bracketed paste): it goes into the open editor.
+    Paste(String),
 }
 
 /// A result from the fetch layer. `generation` is the number of the request it answers; a
@@ -182,6 +191,12 @@ pub struct AccountView {
     pub customers: CustomerList,
     pub timeline: Timeline,
     pub note: NotePane,
+    /// Writes the server has not confirmed (optimistic, unsent, refused).
+    pub writes: writes::Writes,
+    /// The account's drafts by (customer, edited note): what the editor reopens.
+    pub drafts: HashMap<(String, Option<String>), crate::store::Draft>,
+    /// The author of new notes unless the agent types another (`set_author_email`).
+    pub author_email: Option<String>,
 }
 
 /// The status line's message: an error (red, stays until replaced or dismissed) or a piece
@@ -226,6 +241,13 @@ pub struct App {
     pub(crate) tick: u64,
     /// The latest wall-clock time from `Msg::Now`.
     pub(crate) now: Option<Timestamp>,
+    /// The note or call being written; while it is open it has the keyboard.
+    pub(crate) editor: Option<editor::Editor>,
+    /// A y/n question in the status line; the next key answers it.
+    pub(crate) confirm: Option<compose::Confirm>,
+    pub(crate) stopwatch: Option<compose::Stopwatch>,
+    /// Numbers the optimistic entries ("local-1", "local-2", …).
+    next_local: u64,
     next_gen: u64,
     quit: bool,
 }
@@ -247,6 +269,10 @@ impl App {
             size: Rect::default(),
             tick: 0,
             now: None,
+            editor: None,
+            confirm: None,
+            stopwatch: None,
+            next_local: 1,
             next_gen: 1,
             quit: false,
         };
@@ -301,13 +327,24 @@ impl App {
             Msg::Tick => self.on_tick(),
             Msg::Fetched(fetched) => self.on_fetched(fetched, &mut effects),
             Msg::Now(now) => self.now = Some(now),
-            // Writing (the editor, drafts, the outbox) is being built.
-            Msg::Outbox(_) => {}
+            Msg::Outbox(report) => self.on_outbox(*report, &mut effects),
+            Msg::Paste(text) => self.on_paste(&text, &mut effects),
         }
         effects
     }
 
     fn on_key(&mut self, key: &KeyEvent, effects: &mut Vec<Effect>) {
+        // A question waiting for y/n, then the open editor, get keys before the keymap.
+        if self.screen == Screen::Browser && !self.help_open && key.kind != KeyEventKind::Release {
+            if self.confirm.is_some() {
+                self.on_confirm_key(key, effects);
+                return;
+            }
+            if self.editor.is_some() {
+                self.on_editor_key(key, effects);
+                return;
+            }
+        }
         let Some(action) = keys::action_for(key) else {
             return;
         };
@@ -351,6 +388,11 @@ impl App {
             Action::OpenInBrowser => self.open_in_browser(effects),
             Action::SwitchAccount(index) => self.switch_account(usize::from(index), effects),
             Action::NotYet(planned) => self.inform(planned.message().to_string()),
+            Action::NewNote => self.open_new(NoteKind::Note, effects),
+            Action::LogCall => self.open_new(NoteKind::Call, effects),
+            Action::Stopwatch => self.toggle_stopwatch(effects),
+            Action::Edit => self.edit_selected(effects),
+            Action::Delete => self.ask_delete(),
         }
     }
 
@@ -373,7 +415,13 @@ impl App {
     }
 
     fn on_mouse(&mut self, mouse: &MouseEvent, effects: &mut Vec<Effect>) {
-        if self.screen != Screen::Browser || self.help_open {
+        // While writing, the keyboard owns the editor; a click elsewhere would leave the
+        // keys typing into a pane that no longer looks focused.
+        if self.screen != Screen::Browser
+            || self.help_open
+            || self.editor.is_some()
+            || self.confirm.is_some()
+        {
             return;
         }
         let areas = ui::layout(self.size);
@@ -506,6 +554,7 @@ impl App {
                 if view.timeline.receive(notes, pages, done, timeline_rows) {
                     view.note.scroll = 0;
                 }
+                writes::overlay(&mut view.timeline, &view.writes, timeline_rows);
             }
             FetchEvent::ContactsPage { contacts, done } => {
                 let Some((pending_gen, customer_id)) = view.note.pending.clone() else {
@@ -597,9 +646,11 @@ impl App {
             ..NoteQuery::default()
         };
         let generation = self.fetch(account, FetchKind::Notes(query), effects);
+        let rows = self.timeline_rows();
         let show_contacts = match self.views.get_mut(account) {
             Some(view) => {
                 view.timeline = Timeline::for_customer(&customer, generation);
+                writes::overlay(&mut view.timeline, &view.writes, rows);
                 view.note.scroll = 0;
                 view.note.show_contacts
             }
@@ -738,6 +789,8 @@ impl App {
         if account >= self.views.len() {
             return;
         }
+        // `r` is also "try the unsent notes now" (the worker retries with backoff anyway).
+        effects.push(Effect::RetryOutbox);
         self.load_customers(account, effects);
         let customer_id = self.view().and_then(|v| v.timeline.customer_id.clone());
         if let Some(customer_id) = customer_id {
@@ -871,3 +924,5 @@ fn add_signed(value: usize, delta: isize) -> usize {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writing_tests;

@@ -195,7 +195,7 @@ enum Access {
 fn access(headers: &HeaderMap, opts: &ChartMogulOptions) -> Access {
     match basic_user(headers) {
         Some(user) if user == opts.api_key => Access::ReadWrite,
-        Some(user) if opts.read_only_keys.iter().any(|k| *k == user) => Access::ReadOnly,
+        Some(user) if opts.read_only_keys.contains(&user) => Access::ReadOnly,
         _ => Access::Denied,
     }
 }

@@ -223,6 +223,10 @@ impl Provider for ChartMogul {
     /// `POST /v1/customer_notes` → 201 with the note. Sent once: a failure after the request
     /// may have arrived (timeout, dropped connection, 5xx) is returned as it is, for the caller
     /// to reconcile against the customer's notes before sending again.
+    fn rendered_text(&self, typed: &str) -> String {
+        crate::text::note_text(&text_for_wire(typed))
+    }
+
     async fn create_note(&self, note: &NewNote) -> Result<Note> {
         let body = wire_new_note(note)?;
         let req = self

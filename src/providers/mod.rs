@@ -112,6 +112,11 @@ pub trait Provider: Send + Sync {
         let _ = id;
         Err(self.unsupported("delete notes"))
     }
+    /// How text the agent typed reads back once this provider has stored it (the same
+    /// rendering as `Note::text`): lets the outbox recognise a note it may have created.
+    fn rendered_text(&self, typed: &str) -> String {
+        crate::text::note_text(typed)
+    }
     /// The error for something this provider's API cannot do.
     fn unsupported(&self, what: &str) -> ProviderError {
         ProviderError::Unsupported(format!(

@@ -44,6 +44,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .skip(scroll)
         .take(visible)
         .map(|row| {
+            if row.heading {
+                return Line::from(vec![
+                    Span::raw(" "),
+                    Span::styled(fit(row.description, text_w), theme::strong()),
+                ]);
+            }
             let keys = fit_pad(&row.keys, keys_w.min(text_w));
             let desc_w = text_w.saturating_sub(keys_w + 2);
             Line::from(vec![

@@ -2,6 +2,7 @@
 //! one place pane rectangles are computed; `App` hit-tests mouse clicks with it too.
 
 pub mod customers;
+pub mod editor;
 pub mod help;
 pub mod note;
 pub mod statusbar;
@@ -12,6 +13,8 @@ pub mod welcome;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writing_tests;
 
 use ratatui::Frame;
 use ratatui::layout::{Margin, Rect};

@@ -10,8 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::note::ContactList;
+use crate::app::writes::{EntryMark, LocalWrite};
 use crate::app::{App, Pane};
 use crate::model::Note;
+use crate::store::WriteOp;
 use crate::ui::timeline::{kind_label, kind_style};
 use crate::ui::{Areas, char_width, fit, layout, text_width, theme};
 
@@ -23,6 +25,17 @@ const JOINED_TOP: border::Set = border::Set {
 };
 
 pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
+    if let Some(editor) = app.editor().filter(|e| e.account == app.active_account()) {
+        // The editor has the keyboard, so its pane always looks focused.
+        let block = Block::bordered()
+            .border_set(JOINED_TOP)
+            .title(crate::ui::editor::title(editor))
+            .title_style(theme::title(true))
+            .border_style(theme::border(true));
+        frame.render_widget(block, areas.note);
+        crate::ui::editor::draw(app, editor, frame, areas.note_body());
+        return;
+    }
     let focused = app.focus == Pane::Note;
     let title = match app.view() {
         Some(view) if view.note.show_contacts => match view.customers.selected() {
@@ -69,9 +82,38 @@ fn content(app: &App, width: u16) -> Vec<Line<'static>> {
             None => push_wrapped(&mut out, "Loading contacts…", theme::dim(), width),
         }
     } else if let Some(note) = view.timeline.selected() {
+        if let Some(write) = view.writes.about(&note.id) {
+            let provider = app
+                .account()
+                .map_or("the server", |a| a.provider.display_name());
+            let (text, style) = write_state(write, provider);
+            push_wrapped(&mut out, &text, style, width);
+        }
         note_lines(note, &app.tz, width, &mut out);
     }
     out
+}
+
+/// The line above a note that a write is about: where that write is.
+fn write_state(write: &LocalWrite, provider: &str) -> (String, Style) {
+    let error = write.error().unwrap_or("no answer yet");
+    match write.mark() {
+        EntryMark::Sending => (format!("⋯ Sending to {provider}…"), theme::info()),
+        EntryMark::Saving => (format!("⋯ Saving the change on {provider}…"), theme::info()),
+        EntryMark::Deleting => (format!("⋯ Deleting on {provider}…"), theme::info()),
+        EntryMark::Unsent => (
+            format!("⚠ Not sent yet: saved here and retried on its own (r retries now). {error}"),
+            theme::info(),
+        ),
+        EntryMark::Refused if matches!(write.op, WriteOp::Delete { .. }) => (
+            format!("✗ {provider} refused to delete it: {error}"),
+            theme::error(),
+        ),
+        EntryMark::Refused => (
+            format!("✗ {provider} refused it: {error} — e reopens it in the editor"),
+            theme::error(),
+        ),
+    }
 }
 
 fn note_lines(note: &Note, tz: &TimeZone, width: usize, out: &mut Vec<Line<'static>>) {

@@ -1,5 +1,5 @@
-//! The status line: key hints (or the latest message, errors in red) on the left, what is
-//! loading on the right.
+//! The status line: key hints (or a y/n question, or the latest message, errors in red) on
+//! the left; on the right a running call stopwatch, unsent notes and what is loading.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
-use crate::app::keys::{Action, first_key};
+use crate::app::editor::Field;
+use crate::app::keys::{Action, EditorAction, first_editor_key, first_key};
 use crate::ui::{fit, text_width, theme};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -17,15 +18,31 @@ const HINTS: &[(Action, &str, u8)] = &[
     (Action::Down, "move", 0),
     (Action::NextPane, "pane", 1),
     (Action::Open, "open", 2),
-    (Action::Contacts, "contacts", 5),
-    (Action::Refresh, "refresh", 6),
-    (Action::Copy, "copy", 7),
-    (Action::OpenInBrowser, "web", 8),
+    (Action::NewNote, "note", 5),
+    (Action::LogCall, "log call", 6),
+    (Action::Edit, "edit", 7),
+    (Action::Delete, "delete", 8),
+    (Action::Contacts, "contacts", 9),
+    (Action::Refresh, "refresh", 10),
+    (Action::Copy, "copy", 11),
+    (Action::OpenInBrowser, "web", 12),
     (Action::Help, "help", 3),
     (Action::Quit, "quit", 4),
 ];
 
+/// The editor's hints, same scheme.
+const EDITOR_HINTS: &[(EditorAction, &str, u8)] = &[
+    (EditorAction::Save, "save", 0),
+    (EditorAction::Close, "close (draft kept)", 1),
+    (EditorAction::NextField, "next field", 2),
+    (EditorAction::ToggleType, "note/call", 3),
+    (EditorAction::Discard, "discard", 4),
+];
+
 const HINT_GAP: usize = 2;
+
+/// Widest a customer's name gets next to the stopwatch.
+const STOPWATCH_NAME_W: usize = 24;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let progress = progress(app);
@@ -33,6 +50,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let left_w = usize::from(area.width).saturating_sub(right_w + 3);
     let mut spans = vec![Span::raw(" ")];
     match &app.status {
+        // A question waits for its answer, whatever message came since.
+        _ if app.confirm().is_some() => {
+            let prompt = app.confirm().map_or("", |c| c.prompt());
+            spans.push(Span::styled(fit(prompt, left_w), theme::question()));
+        }
         Some(message) => {
             let style = if message.error {
                 theme::error()
@@ -58,23 +80,45 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 /// `j/k move  Tab pane  …`: the best-ranked hints that fit in `width`, in display order;
-/// contacts only where the account has them.
+/// only the keys the account can use (contacts, writing). In the editor, the editor's keys.
 fn hints(app: &App, width: usize) -> Vec<Span<'static>> {
-    let has_contacts = app.account().is_some_and(|a| a.capabilities.contacts);
-    let mut candidates: Vec<(u8, usize, String, &str)> = HINTS
-        .iter()
-        .enumerate()
-        .filter(|(_, (action, _, _))| *action != Action::Contacts || has_contacts)
-        .filter_map(|(order, (action, word, rank))| {
-            let key = first_key(*action)?;
-            let key = if *action == Action::Down {
-                format!("{key}/{}", first_key(Action::Up).unwrap_or_default())
-            } else {
-                key
-            };
-            Some((*rank, order, key, *word))
-        })
-        .collect();
+    let mut candidates: Vec<(u8, usize, String, &str)> = match app.editor() {
+        Some(editor) => EDITOR_HINTS
+            .iter()
+            .enumerate()
+            .filter(|(_, (action, _, _))| {
+                *action != EditorAction::ToggleType
+                    || (editor.focus == Field::Type && editor.can_call)
+            })
+            .filter_map(|(order, (action, word, rank))| {
+                Some((*rank, order, first_editor_key(*action)?, *word))
+            })
+            .collect(),
+        None => {
+            let caps = app.account().map(|a| a.capabilities).unwrap_or_default();
+            HINTS
+                .iter()
+                .enumerate()
+                .filter(|(_, (action, _, _))| match action {
+                    Action::Contacts => caps.contacts,
+                    Action::NewNote => caps.create_notes,
+                    Action::LogCall => caps.create_notes && caps.log_calls,
+                    Action::Edit => caps.edit,
+                    Action::Delete => caps.delete,
+                    _ => true,
+                })
+                .filter_map(|(order, (action, word, rank))| {
+                    let key = first_key(*action)?;
+                    let key = if *action == Action::Down {
+                        format!("{key}/{}", first_key(Action::Up).unwrap_or_default())
+                    } else {
+                        key
+                    };
+                    Some((*rank, order, key, *word))
+                })
+                .collect()
+        }
+    };
     candidates.sort_by_key(|(rank, ..)| *rank);
     let mut used = 0;
     let mut chosen = Vec::new();
@@ -103,16 +147,32 @@ fn short_clock(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
     at.to_zoned(tz.clone()).strftime("%H:%M").to_string()
 }
 
-/// What is loading for the active account: `⟳ 3 pages`, `⠹ loading timeline…`.
+/// The right side: a running call (`☎ Acme Corp 04:12`), unsent and refused notes, and
+/// what is loading for the active account (`⟳ 3 pages`, `⠹ loading timeline…`).
 fn progress(app: &App) -> String {
+    let mut parts = Vec::new();
+    if let Some(stopwatch) = app.stopwatch() {
+        parts.push(format!(
+            "☎ {} {}",
+            fit(&stopwatch.customer_name, STOPWATCH_NAME_W),
+            stopwatch.clock(app.now)
+        ));
+    }
     let Some(view) = app.view() else {
-        return String::new();
+        return parts.join("  ");
     };
+    match view.writes.unsent() {
+        0 => {}
+        n => parts.push(format!("{n} unsent · r retries")),
+    }
+    match view.writes.refused() {
+        0 => {}
+        n => parts.push(format!("{n} refused · e reopens")),
+    }
     let spinner = SPINNER
         .get((app.tick % SPINNER.len() as u64) as usize)
         .copied()
         .unwrap_or("⟳");
-    let mut parts = Vec::new();
     if view.customers.loading {
         parts.push(match view.customers.pages {
             0 => "⟳ loading customers…".to_string(),

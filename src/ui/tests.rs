@@ -10,11 +10,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::{AccountTab, App, Effect, FetchEvent, FetchKind, FetchRequest, Fetched, Msg};
 use crate::model::{Capabilities, Contact, Customer, Note, NoteKind, ProviderKind};
 
-fn at(rfc3339: &str) -> Timestamp {
+pub(super) fn at(rfc3339: &str) -> Timestamp {
     rfc3339.parse().unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-fn chartmogul(name: &str) -> AccountTab {
+pub(super) fn chartmogul(name: &str) -> AccountTab {
     AccountTab {
         name: name.to_string(),
         provider: ProviderKind::ChartMogul,
@@ -37,7 +37,7 @@ fn customer(id: &str, name: &str, status: &str, company: Option<&str>, email: &s
     }
 }
 
-fn customers() -> Vec<Customer> {
+pub(super) fn customers() -> Vec<Customer> {
     vec![
         customer(
             "acme",
@@ -71,7 +71,7 @@ fn customers() -> Vec<Customer> {
     ]
 }
 
-fn entry(id: &str, kind: NoteKind, when: &str, author: (&str, &str), text: &str) -> Note {
+pub(super) fn entry(id: &str, kind: NoteKind, when: &str, author: (&str, &str), text: &str) -> Note {
     Note {
         id: id.to_string(),
         customer_id: Some("acme".to_string()),
@@ -87,7 +87,7 @@ fn entry(id: &str, kind: NoteKind, when: &str, author: (&str, &str), text: &str)
     }
 }
 
-fn acme_notes() -> Vec<Note> {
+pub(super) fn acme_notes() -> Vec<Note> {
     let sara = ("Sara Lee", "sara@example.com");
     let adam = ("Adam Smith", "adam@example.com");
     vec![
@@ -125,11 +125,11 @@ fn acme_notes() -> Vec<Note> {
     ]
 }
 
-fn key(code: KeyCode) -> Msg {
+pub(super) fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn fetches(effects: &[Effect]) -> Vec<FetchRequest> {
+pub(super) fn fetches(effects: &[Effect]) -> Vec<FetchRequest> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -139,7 +139,7 @@ fn fetches(effects: &[Effect]) -> Vec<FetchRequest> {
         .collect()
 }
 
-fn answer(app: &mut App, request: &FetchRequest, event: FetchEvent) -> Vec<Effect> {
+pub(super) fn answer(app: &mut App, request: &FetchRequest, event: FetchEvent) -> Vec<Effect> {
     app.update(Msg::Fetched(Fetched {
         account: request.account,
         generation: request.generation,
@@ -149,7 +149,7 @@ fn answer(app: &mut App, request: &FetchRequest, event: FetchEvent) -> Vec<Effec
 
 /// The browser at `width`×`height` with the demo customers and `notes` for the first one;
 /// returns the app and the last timeline request (to answer more).
-fn browser(width: u16, height: u16, notes: Vec<Note>) -> (App, Option<FetchRequest>) {
+pub(super) fn browser(width: u16, height: u16, notes: Vec<Note>) -> (App, Option<FetchRequest>) {
     let accounts = vec![chartmogul("acme")];
     let (mut app, effects) = App::new(accounts, TimeZone::UTC);
     app.update(Msg::Resize { width, height });
@@ -180,7 +180,7 @@ fn browser(width: u16, height: u16, notes: Vec<Note>) -> (App, Option<FetchReque
     (app, timeline)
 }
 
-fn render(app: &App, width: u16, height: u16) -> String {
+pub(super) fn render(app: &App, width: u16, height: u16) -> String {
     let mut terminal = match Terminal::new(TestBackend::new(width, height)) {
         Ok(terminal) => terminal,
         Err(never) => match never {},

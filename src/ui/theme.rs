@@ -47,6 +47,11 @@ pub fn info() -> Style {
     Style::new().fg(Color::Yellow)
 }
 
+/// A y/n question waiting in the status line: it must not look like passing information.
+pub fn question() -> Style {
+    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+}
+
 pub fn key() -> Style {
     Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
 }
@@ -76,5 +81,15 @@ pub fn customer_status(status: &str) -> Style {
         "cancelled" | "canceled" | "churned" | "inactive" | "closed" => dim(),
         "lead" | "new lead" | "new_lead" | "trial" | "prospect" => Style::new().fg(Color::Blue),
         _ => Style::new(),
+    }
+}
+
+/// The mark of an entry whose write is under way: waiting is yellow, refused is red.
+pub fn write_mark(mark: crate::app::writes::EntryMark) -> Style {
+    use crate::app::writes::EntryMark;
+    match mark {
+        EntryMark::Sending | EntryMark::Saving | EntryMark::Deleting => info(),
+        EntryMark::Unsent => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        EntryMark::Refused => error(),
     }
 }

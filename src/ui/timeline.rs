@@ -8,6 +8,7 @@ use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use crate::app::writes::EntryMark;
 use crate::app::{App, Pane};
 use crate::duration::format_duration;
 use crate::model::{Note, NoteKind};
@@ -89,8 +90,11 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
     let start = window.start;
     let width = usize::from(inner.width);
     let mut lines = Vec::with_capacity(window.len() * ENTRY_HEIGHT);
+    let writes = app.view().map(|v| &v.writes);
     for note in timeline.notes.get(window).unwrap_or_default() {
-        entry_lines(note, &app.tz, width, &mut lines);
+        // Only the rows on screen look their write up, and there are only a few writes.
+        let mark = writes.and_then(|w| w.about(&note.id)).map(|w| w.mark());
+        entry_lines(note, mark, &app.tz, width, &mut lines);
     }
     frame.render_widget(Paragraph::new(lines), inner);
     let selected = timeline.cursor.selected;
@@ -107,20 +111,34 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
 }
 
 /// `2026-11-20 14:02  ☎ call 15m  Sara Lee`, then the first line of the text, indented.
-fn entry_lines(note: &Note, tz: &TimeZone, width: usize, out: &mut Vec<Line<'static>>) {
+/// An entry with a write under way ends its first line with the mark (`⋯ sending`), which
+/// the author gives way to.
+fn entry_lines(
+    note: &Note,
+    mark: Option<EntryMark>,
+    tz: &TimeZone,
+    width: usize,
+    out: &mut Vec<Line<'static>>,
+) {
     let when = short_time(note.created_at, tz);
     let kind = kind_label(note);
     let kind_pad = " ".repeat(KIND_W.saturating_sub(text_width(&kind)));
-    let used = text_width(&when) + 2 + text_width(&kind) + kind_pad.len() + 2;
+    let mark_w = mark.map_or(0, |m| text_width(m.label()) + 2);
+    let used = text_width(&when) + 2 + text_width(&kind) + kind_pad.len() + 2 + mark_w;
     let author = fit(note.author_label(), width.saturating_sub(used));
-    out.push(Line::from(vec![
+    let mut spans = vec![
         Span::styled(when, theme::dim()),
         Span::raw("  "),
         Span::styled(kind, kind_style(note)),
         Span::raw(kind_pad),
         Span::raw("  "),
         Span::raw(author),
-    ]));
+    ];
+    if let Some(mark) = mark {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(mark.label(), theme::write_mark(mark)));
+    }
+    out.push(Line::from(spans));
     let first = note
         .text
         .lines()
