@@ -84,10 +84,10 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         customer: String,
         /// Log a call of this length: 15m, 1h30m, 1:30, 90s, or minutes
-        #[arg(long, value_name = "DURATION")]
+        #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
         call: Option<String>,
         /// When it happened: now, -2h, 30m ago, yesterday 14:00, 14:30, RFC 3339 (default now)
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         at: Option<String>,
         /// Author (default: the account's author_email)
         #[arg(long, value_name = "EMAIL")]
@@ -103,9 +103,9 @@ pub enum Command {
         note_id: String,
         #[arg(long)]
         text: Option<String>,
-        #[arg(long, value_name = "DURATION")]
+        #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
         call: Option<String>,
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         at: Option<String>,
         #[arg(long)]
         json: bool,

@@ -610,3 +610,141 @@ fn assert_no_file_contains(dir: &Path, needle: &str) {
         }
     }
 }
+
+#[test]
+fn add_logs_a_call_with_its_duration_and_prints_the_created_note() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(
+        &env,
+        &[
+            "add",
+            "--customer",
+            "cus_1",
+            "--call",
+            "15m",
+            "--at",
+            "-2h",
+            "--json",
+            "Renewal discussed 📞",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created = json_lines(&out);
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["type"], "call");
+    assert_eq!(created[0]["call_duration_s"], 900);
+    assert_eq!(created[0]["text"], "Renewal discussed 📞");
+    assert_eq!(created[0]["author_email"], "sara@example.com", "the account's author");
+    let post = env
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .expect("a POST");
+    let body = post.body.expect("a JSON body");
+    assert_eq!(body["customer_uuid"], "cus_1");
+    assert_eq!(body["call_duration"], 900);
+    let sent_at: jiff::Timestamp = body["created_at"].as_str().unwrap().parse().unwrap();
+    let two_hours_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2);
+    assert!((sent_at.as_second() - two_hours_ago.as_second()).abs() < 120);
+
+    // It is now the newest entry of the customer.
+    let out = crm(&env, &["notes", "--customer", "cus_1", "--json", "--limit", "40"]);
+    let notes = json_lines(&out);
+    assert!(notes.iter().any(|n| n["text"] == "Renewal discussed 📞"));
+}
+
+#[test]
+fn add_reads_the_text_from_stdin_and_keeps_it_exactly_but_without_escapes() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let text = "Line one — ünïcødé 🎉\nLine <two> & three\u{1b}[31m\n";
+    let out = crm_with(
+        env.home.path(),
+        &env.config,
+        &["add", "--customer", "cus_1", "--json", "-"],
+        Some(KEY),
+        Some(text),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created = json_lines(&out);
+    assert_eq!(created[0]["type"], "note");
+    assert_eq!(
+        created[0]["text"],
+        "Line one — ünïcødé 🎉\nLine <two> & three"
+    );
+}
+
+#[test]
+fn add_refuses_invalid_input_and_sends_nothing() {
+    let rt = runtime();
+    let env = setup(&rt);
+    for (args, needle) in [
+        (&["add", "--customer", "cus_1", "--call", "0", "x"][..], "--call"),
+        (&["add", "--customer", "cus_1", "--call", "-5m", "x"][..], "--call"),
+        (&["add", "--customer", "cus_1", "--call", "99999h", "x"][..], "--call"),
+        (&["add", "--customer", "cus_1", "--at", "tomorrow", "x"][..], "--at"),
+        (&["add", "--customer", "cus_1", "--at", "+2h", "x"][..], "--at"),
+        (&["add", "--customer", "cus_1", ""][..], "empty"),
+    ] {
+        let out = crm(&env, args);
+        let err = assert_one_line_error(&out, 2);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(
+        env.server.requests().iter().all(|r| r.method == "GET"),
+        "nothing was sent"
+    );
+}
+
+#[test]
+fn a_refused_write_fails_with_the_servers_message() {
+    let rt = runtime();
+    let env = setup_with(&rt, sample(), |o| {
+        o.read_only_keys = vec!["read-only-key".into()];
+    });
+    let out = crm_with(
+        env.home.path(),
+        &env.config,
+        &["add", "--customer", "cus_1", "hello"],
+        Some("read-only-key"),
+        None,
+    );
+    let err = assert_one_line_error(&out, 1);
+    assert!(err.contains("403") && err.contains("read-only"), "{err}");
+
+    let out = crm(&env, &["add", "--customer", "cus_nope", "hello"]);
+    let err = assert_one_line_error(&out, 1);
+    assert!(err.to_lowercase().contains("not found"), "{err}");
+}
+
+#[test]
+fn edit_and_delete_change_the_note_on_the_server() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(
+        &env,
+        &["edit", "note_03", "--text", "Rewritten", "--call", "1h05m", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let edited = json_lines(&out);
+    assert_eq!(edited[0]["text"], "Rewritten");
+    assert_eq!(edited[0]["call_duration_s"], 3900);
+    let patch = env
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH")
+        .expect("a PATCH");
+    let body = patch.body.expect("body");
+    assert!(body.get("created_at").is_none(), "only changed fields: {body}");
+
+    let err = assert_one_line_error(&crm(&env, &["edit", "note_03"]), 2);
+    assert!(err.contains("nothing to change"), "{err}");
+
+    let out = crm(&env, &["delete", "note_03"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = crm(&env, &["notes", "--customer", "cus_1", "--json"]);
+    assert!(json_lines(&out).iter().all(|n| n["id"] != "note_03"));
+}
