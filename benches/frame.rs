@@ -90,6 +90,7 @@ fn loaded_app() -> App {
             updated_at: None,
             subject: None,
             web_url: None,
+            extras: Default::default(),
         })
         .collect();
     answer(

@@ -637,6 +637,27 @@ pub struct NoteJson<'a> {
     subject: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     web_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidential: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachment: Option<AttachmentJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AttachmentJson<'a> {
+    name: &'a str,
+    size: Option<u64>,
+    url: Option<&'a str>,
 }
 
 impl<'a> NoteJson<'a> {
@@ -655,6 +676,17 @@ impl<'a> NoteJson<'a> {
             updated_at: note.updated_at.map(|t| t.to_string()),
             subject: note.subject.as_deref(),
             web_url: note.web_url.as_deref(),
+            status: note.extras.status.as_deref(),
+            priority: note.extras.priority.then_some(true),
+            confidential: note.extras.confidential.then_some(true),
+            tags: Some(&note.extras.tags).filter(|t| !t.is_empty()),
+            attachment: note.extras.attachment.as_ref().map(|a| AttachmentJson {
+                name: &a.name,
+                size: a.size,
+                url: a.url.as_deref(),
+            }),
+            original_type: note.extras.original_type.as_deref(),
+            original_id: note.extras.original_id.as_deref(),
         }
     }
 }
@@ -1036,6 +1068,7 @@ mod tests {
             updated_at: None,
             subject: None,
             web_url: None,
+            extras: Default::default(),
         };
         let line = serde_json::to_string(&NoteJson::new(&account, &note)).unwrap();
         assert_eq!(

@@ -143,6 +143,46 @@ pub struct Note {
     pub updated_at: Option<Timestamp>,
     pub subject: Option<String>,
     pub web_url: Option<String>,
+    /// What only some providers have (Peoplevine's status and thread, ActivePlatform's
+    /// attachment); empty elsewhere.
+    pub extras: NoteExtras,
+}
+
+/// Provider-specific parts of a note, shown in the Note pane and in JSON output.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NoteExtras {
+    /// Peoplevine: `open` / `closed`.
+    pub status: Option<String>,
+    pub priority: bool,
+    pub confidential: bool,
+    pub tags: Vec<String>,
+    /// Peoplevine: when to follow up, as the provider gave it.
+    pub reminder: Option<String>,
+    pub assignees: Vec<String>,
+    /// Peoplevine: the note's message thread, oldest first.
+    pub messages: Vec<NoteMessage>,
+    /// ActivePlatform: what the note is attached to (Account, Subscription, Order, …).
+    pub original_type: Option<String>,
+    pub original_id: Option<String>,
+    pub attachment: Option<Attachment>,
+}
+
+/// One message of a note's thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteMessage {
+    pub author: Option<String>,
+    /// Plain text (rendered and sanitised like a note's text).
+    pub text: String,
+    pub created_at: Option<Timestamp>,
+}
+
+/// A file attached to a note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub name: String,
+    pub size: Option<u64>,
+    /// Signed, expiring download link.
+    pub url: Option<String>,
 }
 
 impl Note {
@@ -210,6 +250,8 @@ pub struct Capabilities {
     pub contacts: bool,
     pub web_link: bool,
     pub email_search: bool,
+    /// Notes have a message thread that can be added to (Peoplevine).
+    pub messages: bool,
 }
 
 impl Note {

@@ -552,6 +552,7 @@ mod tests {
             updated_at: None,
             subject: None,
             web_url: None,
+            extras: Default::default(),
         }
     }
 

@@ -523,6 +523,8 @@ impl App {
             return;
         };
         self.focus = Pane::Timeline;
+        // Whatever the editor last said (a refused save) is about a closed editor now.
+        self.status = None;
         if editor.is_blank() {
             self.drop_draft(&editor, effects);
             return;

@@ -12,6 +12,7 @@ use crate::app::keys::{EditorAction, editor_action_for};
 use crate::duration::{format_duration, format_duration_input, parse_duration};
 use crate::model::{NewNote, Note, NoteKind, NotePatch};
 use crate::store::{Draft, WriteOp};
+use crate::text::sanitize_line;
 use crate::when::{describe_when, parse_when};
 
 /// The editor's fields, in tab order.
@@ -202,10 +203,11 @@ impl Editor {
             target,
             kind,
             focus: Field::Text,
-            duration: field_area(&draft.duration, false, DURATION_HINT),
-            text: field_area(&draft.text, true, TEXT_HINT),
-            when: field_area(&draft.when, false, WHEN_HINT),
-            author: field_area(&draft.author, false, AUTHOR_HINT),
+            // Drafts come from the store: cleaned like anything else before it is drawn.
+            duration: field_area(&sanitize_line(&draft.duration), false, DURATION_HINT),
+            text: field_area(&crate::text::sanitize(&draft.text), true, TEXT_HINT),
+            when: field_area(&sanitize_line(&draft.when), false, WHEN_HINT),
+            author: field_area(&sanitize_line(&draft.author), false, AUTHOR_HINT),
             can_call,
             tried_to_save: false,
             server_error: None,
@@ -406,8 +408,15 @@ impl Editor {
     fn type_into(&mut self, field: Field, key: &KeyEvent) -> EditorEvent {
         let input = Input::from(*key);
         match input.key {
-            // Control characters never reach a note (a terminal may send one as a key).
+            // Control characters never reach a note (a terminal may send one as a key), nor
+            // do bidi overrides: what sanitising would remove is not typed in the first place.
             Key::Char(c) if c.is_control() => return EditorEvent::Ignored,
+            Key::Char(c)
+                if !c.is_ascii()
+                    && crate::text::sanitize(c.encode_utf8(&mut [0; 4])).is_empty() =>
+            {
+                return EditorEvent::Ignored;
+            }
             Key::Null | Key::Esc | Key::F(_) => return EditorEvent::Ignored,
             _ => {}
         }
@@ -437,7 +446,7 @@ impl Editor {
         let clean = if field == Field::Text {
             crate::text::sanitize(pasted)
         } else {
-            crate::text::sanitize_line(pasted)
+            sanitize_line(pasted)
         };
         if clean.is_empty() {
             return false;
@@ -458,11 +467,16 @@ impl Editor {
         } else {
             Ok(None)
         };
-        let created_at = match now {
-            Some(now) => parse_when(&self.value(Field::When), now, tz)
+        let when = self.value(Field::When);
+        let created_at = match (&self.target, now) {
+            // An edit that leaves the time alone keeps it, however old the note is.
+            (Target::Edit(note), _) if when == when_input(note.created_at, tz) => {
+                Ok(note.created_at)
+            }
+            (_, Some(now)) => parse_when(&when, now, tz)
                 .map(whole_seconds)
                 .map_err(|e| e.to_string()),
-            None => Err("waiting for the clock — try again in a moment".to_string()),
+            (_, None) => Err("waiting for the clock — try again in a moment".to_string()),
         };
         let author = check_author(&self.value(Field::Author));
         let text = crate::text::sanitize(&self.value(Field::Text));

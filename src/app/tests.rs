@@ -48,6 +48,7 @@ pub(super) fn note(id: &str, customer_id: &str, second: i64) -> Note {
         updated_at: None,
         subject: None,
         web_url: None,
+        extras: Default::default(),
     }
 }
 

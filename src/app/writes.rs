@@ -113,6 +113,7 @@ impl LocalWrite {
             updated_at: None,
             subject: None,
             web_url: None,
+            extras: Default::default(),
         })
     }
 
@@ -256,6 +257,9 @@ fn status_of(item: &OutboxItem) -> WriteStatus {
 /// Shows `writes` in `timeline` (if it is their customer's): creates become entries, edits
 /// show their new content. Idempotent, so it runs after every page and every report.
 pub fn overlay(timeline: &mut Timeline, writes: &Writes, rows: usize) {
+    if writes.items.is_empty() {
+        return;
+    }
     let Some(customer_id) = timeline.customer_id.clone() else {
         return;
     };

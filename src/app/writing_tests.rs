@@ -6,9 +6,7 @@ use jiff::tz::TimeZone;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::{Field, when_input};
-use super::tests::{
-    browser_with, ch, fetched, key, note, note_ids, notes_page, selected_note,
-};
+use super::tests::{browser_with, ch, fetched, key, note, note_ids, notes_page, selected_note};
 use super::writes::EntryMark;
 use super::*;
 use crate::model::{Capabilities, NewNote, NoteKind, NotePatch, ProviderKind};
@@ -73,7 +71,11 @@ fn back_tab() -> Msg {
 fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     for c in text.chars() {
-        let msg = if c == '\n' { key(KeyCode::Enter) } else { ch(c) };
+        let msg = if c == '\n' {
+            key(KeyCode::Enter)
+        } else {
+            ch(c)
+        };
         effects.extend(app.update(msg));
     }
     effects
@@ -83,9 +85,7 @@ fn submits(effects: &[Effect]) -> Vec<(String, WriteOp)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Submit {
-                local_id, op, ..
-            } => Some((local_id.clone(), op.clone())),
+            Effect::Submit { local_id, op, .. } => Some((local_id.clone(), op.clone())),
             _ => None,
         })
         .collect()
@@ -151,6 +151,7 @@ fn server_note(id: &str, op: &WriteOp) -> Note {
         updated_at: None,
         subject: None,
         web_url: None,
+        extras: Default::default(),
     }
 }
 
@@ -266,7 +267,10 @@ fn a_bad_duration_is_refused_inline_and_nothing_is_sent() {
             .zip(check.as_ref())
             .and_then(|(e, c)| e.shown_error(Field::Duration, c).map(str::to_string));
         assert!(shown.is_some(), "{bad}: no error under Duration");
-        assert!(app.status().is_some_and(|s| s.error && s.text.contains("Duration")));
+        assert!(
+            app.status()
+                .is_some_and(|s| s.error && s.text.contains("Duration"))
+        );
     }
 }
 
@@ -285,7 +289,8 @@ fn a_time_in_the_future_or_garbage_is_refused() {
         effects.extend(app.update(ctrl('s')));
         assert!(submits(&effects).is_empty(), "{bad}");
         assert!(
-            app.status().is_some_and(|s| s.error && s.text.contains("When")),
+            app.status()
+                .is_some_and(|s| s.error && s.text.contains("When")),
             "{bad}: {:?}",
             app.status()
         );
@@ -351,13 +356,18 @@ fn esc_keeps_the_draft_and_reopening_brings_it_back() {
     let effects = app.update(key(KeyCode::Esc));
     assert!(app.editor().is_none());
     assert!(
-        !effects.iter().any(|e| matches!(e, Effect::DeleteDraft { .. })),
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::DeleteDraft { .. })),
         "{effects:?}"
     );
     assert!(status_text(&app).contains("Draft kept"));
 
     app.update(ch('n'));
-    assert_eq!(editor_value(&app, Field::Text).as_deref(), Some("half\nway"));
+    assert_eq!(
+        editor_value(&app, Field::Text).as_deref(),
+        Some("half\nway")
+    );
     assert_eq!(editor_value(&app, Field::Duration).as_deref(), Some("1h"));
     assert_eq!(app.editor().map(|e| e.kind.clone()), Some(NoteKind::Call));
 }
@@ -397,7 +407,10 @@ fn drafts_found_at_start_are_announced_and_n_continues_them() {
         &mut app,
         OutboxReport::Drafts {
             account: 0,
-            drafts: vec![draft("c0", "call", "left at 1h3"), draft("c1", "note", "other")],
+            drafts: vec![
+                draft("c0", "call", "left at 1h3"),
+                draft("c1", "note", "other"),
+            ],
         },
     );
     assert!(
@@ -409,10 +422,19 @@ fn drafts_found_at_start_are_announced_and_n_continues_them() {
     assert!(effects.is_empty(), "restoring is synchronous: {effects:?}");
     let editor = app.editor();
     assert_eq!(editor.map(|e| e.kind.clone()), Some(NoteKind::Call));
-    assert_eq!(editor_value(&app, Field::Text).as_deref(), Some("left at 1h3"));
+    assert_eq!(
+        editor_value(&app, Field::Text).as_deref(),
+        Some("left at 1h3")
+    );
     assert_eq!(editor_value(&app, Field::Duration).as_deref(), Some("1h3"));
-    assert_eq!(editor_value(&app, Field::When).as_deref(), Some("yesterday 14:00"));
-    assert_eq!(editor_value(&app, Field::Author).as_deref(), Some("adam@example.com"));
+    assert_eq!(
+        editor_value(&app, Field::When).as_deref(),
+        Some("yesterday 14:00")
+    );
+    assert_eq!(
+        editor_value(&app, Field::Author).as_deref(),
+        Some("adam@example.com")
+    );
 }
 
 #[test]
@@ -452,7 +474,10 @@ fn ctrl_d_asks_first_then_y_discards_the_draft() {
     // Any key but y keeps it.
     app.update(ch('n'));
     assert!(app.confirm().is_none());
-    assert_eq!(editor_value(&app, Field::Text).as_deref(), Some("never mind"));
+    assert_eq!(
+        editor_value(&app, Field::Text).as_deref(),
+        Some("never mind")
+    );
 
     app.update(ctrl('d'));
     let effects = app.update(ch('y'));
@@ -532,7 +557,12 @@ fn unsent_notes_from_before_a_restart_show_in_their_customers_timeline() {
         &mut app,
         OutboxReport::Unsent {
             account: 0,
-            items: vec![outbox_item(4, op.clone(), OutboxState::Unknown, Some("reset"))],
+            items: vec![outbox_item(
+                4,
+                op.clone(),
+                OutboxState::Unknown,
+                Some("reset"),
+            )],
         },
     );
     assert_eq!(note_ids(&app), vec!["outbox-4", "n0"]);
@@ -544,7 +574,11 @@ fn unsent_notes_from_before_a_restart_show_in_their_customers_timeline() {
     assert_eq!(selected_note(&app), Some("outbox-4"));
     assert!(app.update(ch('e')).is_empty());
     assert!(app.editor().is_none());
-    assert!(status_text(&app).contains("isn't on ChartMogul yet"), "{:?}", app.status());
+    assert!(
+        status_text(&app).contains("isn't on ChartMogul yet"),
+        "{:?}",
+        app.status()
+    );
     assert!(app.update(ch('d')).is_empty());
     assert!(app.confirm().is_none());
     // Confirmed by a later retry (no local id): the server's note takes its place.
@@ -611,10 +645,15 @@ fn the_stopwatch_times_the_call_and_prefills_its_log() {
     let mut app = writer(1);
     app.update(ch('C'));
     assert!(app.editor().is_none());
-    let started = app.stopwatch().map(|s| (s.customer_id.clone(), s.started_at));
+    let started = app
+        .stopwatch()
+        .map(|s| (s.customer_id.clone(), s.started_at));
     assert_eq!(started, Some(("c0".to_string(), now())));
     app.update(Msg::Now(later(252)));
-    assert_eq!(app.stopwatch().map(|s| s.clock(app.now)).as_deref(), Some("04:12"));
+    assert_eq!(
+        app.stopwatch().map(|s| s.clock(app.now)).as_deref(),
+        Some("04:12")
+    );
     // Moving to another customer doesn't change whose call it is.
     app.update(ch('j'));
     let effects = app.update(ch('C'));
@@ -628,7 +667,11 @@ fn the_stopwatch_times_the_call_and_prefills_its_log() {
         editor_value(&app, Field::When),
         Some(when_input(now(), &TimeZone::UTC))
     );
-    assert_eq!(saved_drafts(&effects).len(), 1, "the measured time is kept at once");
+    assert_eq!(
+        saved_drafts(&effects).len(),
+        1,
+        "the measured time is kept at once"
+    );
     type_text(&mut app, "Quick check-in");
     let sent = submits(&app.update(ctrl('s')));
     assert_eq!(sent.len(), 1);
@@ -655,7 +698,10 @@ fn editing_sends_only_the_changed_fields_and_shows_the_new_text_at_once() {
     app.update(key(KeyCode::Tab));
     assert_eq!(selected_note(&app), Some("n0"));
     app.update(ch('e'));
-    assert_eq!(editor_value(&app, Field::Text).as_deref(), Some("text of n0"));
+    assert_eq!(
+        editor_value(&app, Field::Text).as_deref(),
+        Some("text of n0")
+    );
     assert_eq!(focus(&app), Some(Field::Text));
     type_text(&mut app, " and more");
     let sent = submits(&app.update(ctrl('s')));
@@ -671,7 +717,10 @@ fn editing_sends_only_the_changed_fields_and_shows_the_new_text_at_once() {
         }]
     );
     let shown = app.view().and_then(|v| v.timeline.notes.first().cloned());
-    assert_eq!(shown.map(|n| n.text).as_deref(), Some("text of n0 and more"));
+    assert_eq!(
+        shown.map(|n| n.text).as_deref(),
+        Some("text of n0 and more")
+    );
     assert_eq!(mark_of(&app, "n0"), Some(EntryMark::Saving));
 }
 
@@ -707,7 +756,10 @@ fn a_refused_edit_puts_the_old_text_back_and_reopens_the_edit() {
     let shown = app.view().and_then(|v| v.timeline.notes.first().cloned());
     assert_eq!(shown.map(|n| n.text).as_deref(), Some("text of n0"));
     assert!(app.editor().is_some_and(|e| e.is_edit()));
-    assert_eq!(editor_value(&app, Field::Text).as_deref(), Some("text of n0!"));
+    assert_eq!(
+        editor_value(&app, Field::Text).as_deref(),
+        Some("text of n0!")
+    );
 }
 
 #[test]
@@ -716,7 +768,10 @@ fn d_then_y_deletes_the_note_and_any_other_key_keeps_it() {
     app.update(key(KeyCode::Tab));
     assert!(app.update(ch('d')).is_empty());
     assert!(app.confirm().is_some());
-    assert!(app.update(ch('n')).is_empty(), "n answers no, it opens nothing");
+    assert!(
+        app.update(ch('n')).is_empty(),
+        "n answers no, it opens nothing"
+    );
     assert!(app.confirm().is_none());
     assert!(app.editor().is_none());
     assert_eq!(note_ids(&app), vec!["n0", "n1"]);
@@ -759,7 +814,11 @@ fn keys_a_read_only_account_cannot_use_say_why() {
         assert!(app.update(ch(c)).is_empty(), "{c}");
         assert!(app.editor().is_none() && app.confirm().is_none(), "{c}");
         assert!(app.stopwatch().is_none(), "{c}");
-        assert!(status_text(&app).starts_with(why), "{c}: {:?}", app.status());
+        assert!(
+            status_text(&app).starts_with(why),
+            "{c}: {:?}",
+            app.status()
+        );
     }
 }
 
@@ -799,7 +858,10 @@ fn a_paste_into_a_one_line_field_stays_on_one_line() {
     let mut app = writer(1);
     app.update(ch('c'));
     app.update(Msg::Paste("1h\n30m".to_string()));
-    assert_eq!(editor_value(&app, Field::Duration).as_deref(), Some("1h 30m"));
+    assert_eq!(
+        editor_value(&app, Field::Duration).as_deref(),
+        Some("1h 30m")
+    );
 }
 
 #[test]
@@ -814,6 +876,47 @@ fn an_unconfirmed_note_stays_in_the_timeline_through_a_refresh() {
         _ => None,
     });
     let generation = generation.unwrap_or_default();
-    app.update(fetched(0, generation, notes_page(vec![note("n0", "c0", 0)], 1, true)));
+    app.update(fetched(
+        0,
+        generation,
+        notes_page(vec![note("n0", "c0", 0)], 1, true),
+    ));
     assert_eq!(note_ids(&app), vec![local_id.as_str(), "n0"]);
+}
+
+#[test]
+fn bidi_overrides_and_control_characters_are_not_typed() {
+    let mut app = writer(1);
+    app.update(ch('n'));
+    let effects = type_text(&mut app, "a\u{202e}b\u{7}c");
+    assert_eq!(editor_value(&app, Field::Text).as_deref(), Some("abc"));
+    assert_eq!(
+        saved_drafts(&effects).len(),
+        3,
+        "only real characters save the draft"
+    );
+}
+
+#[test]
+fn editing_a_note_older_than_when_accepts_keeps_its_time() {
+    let mut app = writer(1);
+    let old = Timestamp::from_second(1_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
+    if let Some(note) = app.views[0].timeline.notes.first_mut() {
+        note.created_at = old;
+    }
+    app.update(key(KeyCode::Tab));
+    app.update(ch('e'));
+    type_text(&mut app, "!");
+    let sent = submits(&app.update(ctrl('s')));
+    let patch = match sent.first().map(|(_, op)| op) {
+        Some(WriteOp::Update { patch, .. }) => Some(patch.clone()),
+        _ => None,
+    };
+    assert_eq!(
+        patch,
+        Some(NotePatch {
+            text: Some("text of n0!".to_string()),
+            ..NotePatch::default()
+        })
+    );
 }

@@ -122,6 +122,7 @@ impl Provider for ChartMogul {
             contacts: true,
             web_link: true,
             email_search: true,
+            messages: false,
         }
     }
 
@@ -799,6 +800,7 @@ fn note_from_wire(w: WireNote) -> std::result::Result<Note, &'static str> {
         updated_at,
         subject: None,
         web_url: None,
+        extras: Default::default(),
     })
 }
 

@@ -106,8 +106,15 @@ fn draw_row(app: &App, editor: &Editor, check: &Check, row: &Row, frame: &mut Fr
             match editor.area(*field) {
                 Some(text_area) => frame.render_widget(text_area, value),
                 None => {
-                    let kinds = kind_choice(editor, focused, usize::from(value.width));
-                    frame.render_widget(Paragraph::new(kinds), value);
+                    // The choices are drawn as chips (` note `): start one column early so
+                    // their words line up with the other fields' values.
+                    let chips = Rect {
+                        x: value.x.saturating_sub(1).max(area.x),
+                        width: value.width.saturating_add(1).min(area.width),
+                        ..value
+                    };
+                    let kinds = kind_choice(editor, focused, usize::from(chips.width));
+                    frame.render_widget(Paragraph::new(kinds), chips);
                 }
             }
         }

@@ -71,7 +71,13 @@ pub(super) fn customers() -> Vec<Customer> {
     ]
 }
 
-pub(super) fn entry(id: &str, kind: NoteKind, when: &str, author: (&str, &str), text: &str) -> Note {
+pub(super) fn entry(
+    id: &str,
+    kind: NoteKind,
+    when: &str,
+    author: (&str, &str),
+    text: &str,
+) -> Note {
     Note {
         id: id.to_string(),
         customer_id: Some("acme".to_string()),
@@ -84,6 +90,7 @@ pub(super) fn entry(id: &str, kind: NoteKind, when: &str, author: (&str, &str), 
         updated_at: None,
         subject: None,
         web_url: None,
+        extras: Default::default(),
     }
 }
 

@@ -86,8 +86,14 @@ fn editor_for_a_new_call_with_an_inline_duration_error() {
     type_text(&mut app, "1:99");
     let screen = render(&app, 80, 24);
     assert!(screen.contains("New call · Acme Corp"), "{screen}");
-    assert!(screen.contains("✗ after the colon use 00 to 59"), "{screen}");
-    assert!(screen.contains("call · ? · as sara@example.com · now"), "{screen}");
+    assert!(
+        screen.contains("✗ after the colon use 00 to 59"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("call · ? · as sara@example.com · now"),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -103,7 +109,10 @@ fn editor_summary_line_for_a_call_ready_to_send() {
         screen.contains("Sends     call · 15m · as sara@example.com · now"),
         "{screen}"
     );
-    assert!(screen.contains("Ctrl-S save"), "the status line hints: {screen}");
+    assert!(
+        screen.contains("Ctrl-S save"),
+        "the status line hints: {screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -166,7 +175,10 @@ fn timeline_with_pending_and_unsent_entries() {
     assert!(screen.contains("⋯ sending"), "{screen}");
     assert!(screen.contains("⚠ unsent"), "{screen}");
     assert!(screen.contains("1 unsent · r retries"), "{screen}");
-    assert!(screen.contains("ChartMogul did not answer in 20 s"), "{screen}");
+    assert!(
+        screen.contains("ChartMogul did not answer in 20 s"),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
