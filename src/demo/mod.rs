@@ -1,8 +1,10 @@
 //! Fake provider servers (axum, loopback only) and the demo data they serve: used by `--demo`,
 //! `crm-notes demo-server`, the provider contract tests, the CLI tests and the benchmarks.
 
+pub mod activeplatform;
 pub mod chartmogul;
 pub mod data;
+pub mod peoplevine;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

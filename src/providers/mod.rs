@@ -2,8 +2,10 @@
 //! construction of a provider from an account's config. Each method fetches one page; the
 //! fetch layer and the CLI drive pagination. Nothing here knows about the terminal.
 
+pub mod activeplatform;
 pub mod chartmogul;
 pub mod http;
+pub mod peoplevine;
 
 use std::sync::Arc;
 
@@ -111,6 +113,11 @@ pub trait Provider: Send + Sync {
     async fn delete_note(&self, id: &str) -> Result<()> {
         let _ = id;
         Err(self.unsupported("delete notes"))
+    }
+    /// Adds a message to a note's thread (Peoplevine).
+    async fn add_message(&self, note_id: &str, text: &str) -> Result<crate::model::NoteMessage> {
+        let _ = (note_id, text);
+        Err(self.unsupported("add messages to notes"))
     }
     /// How text the agent typed reads back once this provider has stored it (the same
     /// rendering as `Note::text`): lets the outbox recognise a note it may have created.
