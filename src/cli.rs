@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::crossterm::style::Stylize;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -147,7 +148,6 @@ pub enum KindArg {
 const DEMO_CUSTOMERS: usize = 1204;
 const DEMO_NOTES: usize = 12_000;
 const DEMO_SEED: u64 = 42;
-const DEMO_ACCOUNT: &str = "demo";
 
 /// A failure of a command: one line for stderr and the exit status.
 #[derive(Debug)]
@@ -340,14 +340,31 @@ fn run(cli: Cli) -> Result<(), Failure> {
 struct Session {
     account: AccountConfig,
     provider: SharedProvider,
-    /// Keeps the demo's fake server running for as long as the session.
-    _demo: Option<FakeServer>,
+    /// Keeps the demo's fake servers running for as long as the session.
+    _demo: Vec<FakeServer>,
 }
 
 impl Session {
+    /// The account named by `--account`, else the first.
     fn open(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<Session, Failure> {
         if cli.demo {
-            return Session::demo(runtime);
+            let (accounts, servers) = demo_accounts(runtime)?;
+            let wanted = cli.account.as_deref();
+            let Some((account, provider)) = accounts
+                .into_iter()
+                .find(|(a, _)| wanted.is_none_or(|w| a.name == w))
+            else {
+                return Err(Failure::usage(format!(
+                    "no demo account named '{}' (demo accounts: {})",
+                    wanted.unwrap_or_default(),
+                    DEMO_ACCOUNTS.map(|(name, _)| name).join(", ")
+                )));
+            };
+            return Ok(Session {
+                account,
+                provider,
+                _demo: servers,
+            });
         }
         let config = Config::load(&crate::config::config_path(cli.config.as_deref()))?;
         let account = config.account(cli.account.as_deref())?.clone();
@@ -357,40 +374,71 @@ impl Session {
         Ok(Session {
             account,
             provider,
-            _demo: None,
+            _demo: Vec::new(),
         })
     }
+}
 
-    fn demo(runtime: &tokio::runtime::Runtime) -> Result<Session, Failure> {
-        let data = crate::demo::data::chartmogul_demo(
-            jiff::Timestamp::now(),
-            DEMO_CUSTOMERS,
-            DEMO_NOTES,
-            DEMO_SEED,
-        );
-        let options = crate::demo::chartmogul::ChartMogulOptions {
-            // Enough delay that pages visibly stream in, as they do from the real API.
-            latency: std::time::Duration::from_millis(40),
-            ..Default::default()
-        };
-        let server = runtime.block_on(crate::demo::chartmogul::start(data, options))?;
-        let account = AccountConfig {
-            name: DEMO_ACCOUNT.into(),
-            provider: ProviderKind::ChartMogul,
-            base_url: Some(server.base_url.clone()),
-            author_email: Some("sara@example.com".into()),
-            username: None,
-            company_id: None,
-            region: None,
-            reseller_id: None,
-        };
-        let provider = crate::providers::connect(&account, Secret::new(server.api_key.clone()))?;
-        Ok(Session {
-            account,
-            provider,
-            _demo: Some(server),
-        })
+/// The demo accounts, in tab order.
+const DEMO_ACCOUNTS: [(&str, ProviderKind); 1] = [("acme", ProviderKind::ChartMogul)];
+
+/// Starts the fake servers on loopback and connects one account to each, through the same
+/// HTTP client a real account uses.
+fn demo_accounts(
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(Vec<(AccountConfig, SharedProvider)>, Vec<FakeServer>), Failure> {
+    let now = jiff::Timestamp::now();
+    // Enough delay that pages visibly stream in, as they do from the real APIs.
+    let latency = std::time::Duration::from_millis(40);
+    let mut accounts = Vec::new();
+    let mut servers = Vec::new();
+
+    let data = crate::demo::data::chartmogul_demo(now, DEMO_CUSTOMERS, DEMO_NOTES, DEMO_SEED);
+    let options = crate::demo::chartmogul::ChartMogulOptions {
+        latency,
+        ..Default::default()
+    };
+    let server = runtime.block_on(crate::demo::chartmogul::start(data, options))?;
+    let account = AccountConfig {
+        base_url: Some(server.base_url.clone()),
+        author_email: Some("sara@example.com".into()),
+        ..AccountConfig::new(DEMO_ACCOUNTS[0].0, DEMO_ACCOUNTS[0].1)
+    };
+    let provider = crate::providers::connect(&account, Secret::new(server.api_key.clone()))?;
+    accounts.push((account, provider));
+    servers.push(server);
+
+    Ok((accounts, servers))
+}
+
+/// Every account of the config (or the demo), each connected; an account that cannot be
+/// (no key, a provider refusal) still gets its tab, where it explains what is wrong.
+fn all_accounts(
+    cli: &Cli,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(Vec<(AccountConfig, SharedProvider)>, Vec<FakeServer>), Failure> {
+    if cli.demo {
+        return demo_accounts(runtime);
     }
+    let config = Config::load(&crate::config::config_path(cli.config.as_deref()))?;
+    if let Some(name) = cli.account.as_deref() {
+        config.account(Some(name))?;
+    }
+    if config.accounts.is_empty() {
+        return Err(ConfigError::NoAccounts { path: config.path }.into());
+    }
+    let accounts = config
+        .accounts
+        .into_iter()
+        .map(|account| {
+            let provider = secrets::lookup(&account.name)
+                .map_err(|e| ProviderError::Unsupported(e.to_string()))
+                .and_then(|(secret, _)| crate::providers::connect(&account, secret))
+                .unwrap_or_else(|error| crate::providers::unavailable(account.provider, error));
+            (account, provider)
+        })
+        .collect();
+    Ok((accounts, Vec::new()))
 }
 
 fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> {
@@ -403,20 +451,33 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
             return Ok(crate::tui::run(app, Vec::new(), None, runtime, tx, rx)?);
         }
     }
-    let session = Session::open(cli, runtime)?;
-    let tab = AccountTab {
-        name: session.account.name.clone(),
-        provider: session.provider.kind(),
-        capabilities: session.provider.capabilities(),
-    };
+    let (accounts, _servers) = all_accounts(cli, runtime)?;
+    let tabs = accounts
+        .iter()
+        .map(|(account, provider)| AccountTab {
+            name: account.name.clone(),
+            provider: provider.kind(),
+            capabilities: provider.capabilities(),
+        })
+        .collect();
     let fetcher = Fetcher::new(
-        vec![session.provider.clone()],
+        accounts.iter().map(|(_, p)| p.clone()).collect(),
         tx.clone(),
         runtime.handle().clone(),
     );
-    let (mut app, mut effects) = App::new(vec![tab], tz);
+    let (mut app, mut effects) = App::new(tabs, tz);
+    // `--account NAME` opens on that account's tab.
+    if let Some(index) = cli
+        .account
+        .as_deref()
+        .and_then(|name| accounts.iter().position(|(a, _)| a.name == name))
+        .filter(|i| (1..9).contains(i))
+    {
+        let digit = char::from(b'1' + index as u8);
+        effects.extend(app.update(Msg::Key(KeyEvent::from(KeyCode::Char(digit)))));
+    }
 
-    // The demo keeps its drafts apart from real accounts' (same name, different data).
+    // The demo keeps its drafts apart from real accounts' (same names, different data).
     let file = if cli.demo { "demo.db" } else { "crm-notes.db" };
     let path = crate::config::data_dir().join(file);
     let (store, outbox) = match Store::open(&path) {
@@ -424,10 +485,13 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
             let store = StoreThread::spawn(store);
             let (report_tx, mut reports) = mpsc::unbounded_channel();
             let worker = OutboxWorker::new(
-                vec![OutboxAccount {
-                    name: session.account.name.clone(),
-                    provider: session.provider.clone(),
-                }],
+                accounts
+                    .iter()
+                    .map(|(account, provider)| OutboxAccount {
+                        name: account.name.clone(),
+                        provider: provider.clone(),
+                    })
+                    .collect(),
                 store.clone(),
                 report_tx,
             );
@@ -461,13 +525,11 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
 }
 
 fn accounts(cli: &Cli, json: bool) -> Result<(), Failure> {
-    let accounts = if cli.demo {
-        vec![(
-            DEMO_ACCOUNT.to_string(),
-            ProviderKind::ChartMogul,
-            None,
-            "demo",
-        )]
+    let accounts: Vec<(String, ProviderKind, Option<String>, &str)> = if cli.demo {
+        DEMO_ACCOUNTS
+            .iter()
+            .map(|(name, kind)| (name.to_string(), *kind, None, "demo"))
+            .collect()
     } else {
         let config = Config::load(&crate::config::config_path(cli.config.as_deref()))?;
         config

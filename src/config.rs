@@ -31,6 +31,20 @@ pub struct AccountConfig {
 }
 
 impl AccountConfig {
+    /// An account with nothing but its name and provider set.
+    pub fn new(name: &str, provider: ProviderKind) -> AccountConfig {
+        AccountConfig {
+            name: name.to_string(),
+            provider,
+            base_url: None,
+            author_email: None,
+            username: None,
+            company_id: None,
+            region: None,
+            reseller_id: None,
+        }
+    }
+
     /// The base URL to use: the configured one, else the provider's public API.
     pub fn base_url(&self) -> Option<&str> {
         self.base_url.as_deref().or(match self.provider {

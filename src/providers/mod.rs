@@ -157,3 +157,43 @@ pub fn connect(
         ))),
     }
 }
+
+/// An account that cannot be used (no key, an unsupported setting): every call answers with
+/// the reason, so its tab explains what to do instead of the app refusing to start.
+struct Unavailable {
+    kind: ProviderKind,
+    reason: ProviderError,
+}
+
+/// See [`Unavailable`].
+pub fn unavailable(kind: ProviderKind, reason: ProviderError) -> SharedProvider {
+    Arc::new(Unavailable { kind, reason })
+}
+
+#[async_trait]
+impl Provider for Unavailable {
+    fn kind(&self) -> ProviderKind {
+        self.kind
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+    async fn ping(&self) -> Result<()> {
+        Err(self.reason.clone())
+    }
+    async fn customers(&self, _: &CustomerQuery, _: Option<&str>) -> Result<Page<Customer>> {
+        Err(self.reason.clone())
+    }
+    async fn customer(&self, _: &str) -> Result<Customer> {
+        Err(self.reason.clone())
+    }
+    async fn contacts(&self, _: &str, _: Option<&str>) -> Result<Page<Contact>> {
+        Err(self.reason.clone())
+    }
+    async fn notes(&self, _: &NoteQuery, _: Option<&str>) -> Result<Page<Note>> {
+        Err(self.reason.clone())
+    }
+    async fn note(&self, _: &str) -> Result<Note> {
+        Err(self.reason.clone())
+    }
+}
