@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthStr;
 pub const MAX_NOTE_BYTES: usize = 256 * 1024;
 
 /// Appended when a note was longer than [`MAX_NOTE_BYTES`], so nobody mistakes it for the end.
-const TRUNCATED_MARKER: &str = "\n… (note truncated)";
+const TRUNCATED_MARKER: &str = "… (note truncated)";
 
 const TAB_STOP: usize = 4;
 
@@ -56,6 +56,9 @@ pub fn note_text(html: &str) -> String {
     };
     let mut out = tidy(&text);
     if truncated {
+        if !out.is_empty() {
+            out.push('\n');
+        }
         out.push_str(TRUNCATED_MARKER);
     }
     out
@@ -171,7 +174,7 @@ fn clean(s: &str, mode: Mode) -> String {
             },
             '\t' if mode == Mode::Source => out.push('\t'),
             '\t' => {
-                let col = seg_col + out[seg_start..].width();
+                let col = seg_col + out.get(seg_start..).unwrap_or_default().width();
                 let pad = TAB_STOP - col % TAB_STOP;
                 out.extend(std::iter::repeat_n(' ', pad));
                 seg_start = out.len();
@@ -895,8 +898,13 @@ mod tests {
     fn a_note_over_the_cap_is_cut_with_a_marker() {
         let long = "x".repeat(MAX_NOTE_BYTES + 10);
         let text = note_text(&long);
-        assert!(text.ends_with(TRUNCATED_MARKER));
-        assert_eq!(text.len(), MAX_NOTE_BYTES + TRUNCATED_MARKER.len());
+        assert!(text.ends_with(&format!("x\n{TRUNCATED_MARKER}")));
+        assert_eq!(text.len(), MAX_NOTE_BYTES + 1 + TRUNCATED_MARKER.len());
+    }
+
+    #[test]
+    fn a_blank_note_over_the_cap_is_just_the_marker() {
+        assert_eq!(note_text(&" ".repeat(MAX_NOTE_BYTES + 1)), TRUNCATED_MARKER);
     }
 
     #[test]

@@ -237,3 +237,89 @@ fn a_panic_restores_the_terminal_and_prints_a_readable_message() {
         assert!(screen.contains(expect_in_output), "{crash}: {screen}");
     }
 }
+
+#[test]
+fn logging_a_15_minute_call_takes_c_15m_tab_text_ctrl_s() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::start(&["--demo"], home);
+    s.wait_for("Acme's timeline", |screen| {
+        screen.contains("Timeline · Acme Corp") && screen.contains("☎")
+    });
+    // Exactly the keys the issue names, nothing else.
+    s.keys("c");
+    s.keys("15m");
+    s.keys("\t");
+    s.keys("Quarterly check-in, all good");
+    s.keys("\x13");
+    let screen = s.wait_for("the new call at the top of the timeline", |screen| {
+        screen
+            .lines()
+            .any(|line| line.contains("Quarterly check-in, all good"))
+    });
+    let rows: Vec<&str> = screen.lines().collect();
+    let text_row = rows
+        .iter()
+        .position(|line| line.contains("Quarterly check-in, all good"))
+        .expect("the row");
+    let header = rows[text_row.saturating_sub(1)];
+    assert!(header.contains("15m"), "call header: {header}\n{screen}");
+    // Confirmed by the server: no pending or unsent mark stays.
+    s.wait_for("the server's confirmation", |screen| {
+        !screen.contains("unsent") && !screen.contains("sending")
+    });
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+#[test]
+fn a_draft_survives_sigkill_and_comes_back_on_restart() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data_home = home.path().join("data");
+    let draft_text = "Half-written note about the renewal, do not lose me";
+    let home = {
+        let mut s = Session::start(&["--demo"], home);
+        s.wait_for("Acme's timeline", |screen| {
+            screen.contains("Timeline · Acme Corp")
+        });
+        s.keys("n");
+        s.keys(draft_text);
+        s.wait_for("the typed text in the editor", |screen| {
+            screen.contains("do not lose me")
+        });
+        // Wait until the autosave reached the store file, then kill without warning.
+        let db = data_home.join("crm-notes").join("demo.db");
+        let start = Instant::now();
+        loop {
+            let saved = crm_notes::store::Store::open(&db)
+                .ok()
+                .and_then(|store| store.drafts("acme").ok())
+                .is_some_and(|drafts| drafts.iter().any(|d| d.text == draft_text));
+            if saved {
+                break;
+            }
+            assert!(start.elapsed() < PATIENCE, "the draft was never autosaved");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let pid = s.child.process_id().expect("pid");
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        s.wait_exit();
+        s._home
+    };
+    let mut s = Session::start(&["--demo"], home);
+    s.wait_for("the restored-drafts notice", |screen| screen.contains("restored"));
+    s.wait_for("Acme's timeline", |screen| {
+        screen.contains("Timeline · Acme Corp")
+    });
+    s.keys("n");
+    s.wait_for("the draft back in the editor", |screen| {
+        screen.contains("do not lose me")
+    });
+    s.keys("\x1b");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+}
