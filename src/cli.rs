@@ -379,6 +379,9 @@ impl Session {
     }
 }
 
+/// Accounts with their providers, in tab order.
+type Connected = Vec<(AccountConfig, SharedProvider)>;
+
 /// The demo accounts, in tab order.
 const DEMO_ACCOUNTS: [(&str, ProviderKind); 1] = [("acme", ProviderKind::ChartMogul)];
 
@@ -386,7 +389,7 @@ const DEMO_ACCOUNTS: [(&str, ProviderKind); 1] = [("acme", ProviderKind::ChartMo
 /// HTTP client a real account uses.
 fn demo_accounts(
     runtime: &tokio::runtime::Runtime,
-) -> Result<(Vec<(AccountConfig, SharedProvider)>, Vec<FakeServer>), Failure> {
+) -> Result<(Connected, Vec<FakeServer>), Failure> {
     let now = jiff::Timestamp::now();
     // Enough delay that pages visibly stream in, as they do from the real APIs.
     let latency = std::time::Duration::from_millis(40);
@@ -416,7 +419,7 @@ fn demo_accounts(
 fn all_accounts(
     cli: &Cli,
     runtime: &tokio::runtime::Runtime,
-) -> Result<(Vec<(AccountConfig, SharedProvider)>, Vec<FakeServer>), Failure> {
+) -> Result<(Connected, Vec<FakeServer>), Failure> {
     if cli.demo {
         return demo_accounts(runtime);
     }

@@ -415,6 +415,19 @@ impl App {
                 customer_id,
             } => {
                 if yes {
+                    // An unfinished edit of a deleted note has nothing left to change.
+                    let key: DraftKey = (customer_id.clone(), Some(note_id.clone()));
+                    let edit_draft = self
+                        .views
+                        .get_mut(account)
+                        .and_then(|v| v.drafts.remove(&key));
+                    if let Some(draft) = edit_draft {
+                        effects.push(Effect::DeleteDraft {
+                            account: draft.account,
+                            customer_id: draft.customer_id,
+                            note_id: draft.note_id,
+                        });
+                    }
                     let op = WriteOp::Delete {
                         note_id,
                         customer_id,
@@ -862,7 +875,14 @@ impl App {
             customer_id.clone(),
             draft.as_ref().and_then(|d| d.note_id.clone()),
         );
-        let (Some(draft), false) = (draft, view.drafts.contains_key(&key)) else {
+        // The place is taken by a draft, or by an editor open on it that would save over it.
+        let editor_on_it = self.editor.as_ref().is_some_and(|e| {
+            e.account == account
+                && e.customer_id == key.0
+                && e.note_id().map(str::to_string) == key.1
+        });
+        let taken = editor_on_it || view.drafts.contains_key(&key);
+        let (Some(draft), false) = (draft, taken) else {
             // Keep it visible and refused: `e` on it reopens it once the place is free.
             view.writes.items.push(write);
             writes::overlay(&mut view.timeline, &view.writes, rows);

@@ -920,3 +920,70 @@ fn editing_a_note_older_than_when_accepts_keeps_its_time() {
         })
     );
 }
+
+#[test]
+fn a_refusal_never_overwrites_what_is_being_typed_and_e_reopens_it_later() {
+    let mut app = writer(1);
+    let (local_id, op) = log_call(&mut app, "the refused call");
+    // The agent has started the next note for the same customer.
+    app.update(ch('n'));
+    type_text(&mut app, "next");
+    let effects = outbox(
+        &mut app,
+        OutboxReport::Rejected {
+            account: 0,
+            local_id: Some(local_id.clone()),
+            outbox_id: 6,
+            op,
+            error: "422 text too long".to_string(),
+        },
+    );
+    assert!(saved_drafts(&effects).is_empty(), "{effects:?}");
+    assert_eq!(editor_value(&app, Field::Text).as_deref(), Some("next"));
+    assert!(
+        status_text(&app).contains("e on the entry marked ✗"),
+        "{:?}",
+        app.status()
+    );
+    assert_eq!(mark_of(&app, &local_id), Some(EntryMark::Refused));
+
+    // Once the agent is done with that note, e on the refused entry brings it back.
+    app.update(ctrl('s'));
+    let position = note_ids(&app).iter().position(|id| *id == local_id);
+    assert!(position.is_some(), "{:?}", note_ids(&app));
+    app.update(key(KeyCode::Tab));
+    while selected_note(&app) != Some(local_id.as_str()) {
+        app.update(ch('j'));
+    }
+    let effects = app.update(ch('e'));
+    assert_eq!(
+        editor_value(&app, Field::Text).as_deref(),
+        Some("the refused call")
+    );
+    assert_eq!(
+        app.editor().and_then(|e| e.server_error.clone()).as_deref(),
+        Some("422 text too long")
+    );
+    assert_eq!(saved_drafts(&effects).len(), 1);
+    assert!(!note_ids(&app).contains(&local_id.as_str()));
+}
+
+#[test]
+fn deleting_a_note_also_drops_its_unfinished_edit() {
+    let mut app = writer(2);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('e'));
+    type_text(&mut app, " (draft)");
+    app.update(key(KeyCode::Esc));
+    app.update(ch('d'));
+    let effects = app.update(ch('y'));
+    assert!(
+        effects.contains(&Effect::DeleteDraft {
+            account: "acme".to_string(),
+            customer_id: "c0".to_string(),
+            note_id: Some("n0".to_string()),
+        }),
+        "{effects:?}"
+    );
+    assert_eq!(submits(&effects).len(), 1);
+}
