@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{FakeServer, RecordedRequest, RequestLog};
 
@@ -256,15 +256,19 @@ fn percent_decode(segment: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                let value = hex(h).unwrap_or_default() * 16 + hex(l).unwrap_or_default();
-                out.push(u8::try_from(value).unwrap_or(b'?'));
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match escaped {
+            Some(b) => {
+                out.push(b);
                 i += 3;
             }
-            (b, _, _) => {
-                out.push(b);
+            None => {
+                out.push(bytes[i]);
                 i += 1;
             }
         }
@@ -399,7 +403,9 @@ fn create_note(
         _ => return Err(invalid("id", "Id can't be blank")),
     };
     let kind = match attrs.get("type").and_then(Value::as_str) {
-        Some(t) if ["account", "subscription", "order"].contains(&t.to_ascii_lowercase().as_str()) => {
+        Some(t)
+            if ["account", "subscription", "order"].contains(&t.to_ascii_lowercase().as_str()) =>
+        {
             t.to_ascii_lowercase()
         }
         _ => {
@@ -512,7 +518,9 @@ fn list_notes(store: &Store, server: &Server, q: &Params) -> Result<Reply, Reply
     let subscription = q.get("filter[subscription_id]");
     let order = q.get("filter[order_id]");
     let on = |n: &StoredNote, entity: &str, id: &str| {
-        n.original.as_ref().is_some_and(|(t, i)| t == entity && i == id)
+        n.original
+            .as_ref()
+            .is_some_and(|(t, i)| t == entity && i == id)
     };
     let mut hits: Vec<&Value> = store
         .notes
@@ -589,17 +597,22 @@ fn page_of(
 fn page_param(q: &Params, name: &str, default: u64) -> Result<u64, Reply> {
     match q.raw(name) {
         None => Ok(default),
-        Some(raw) => raw.trim().parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            Reply::json(
-                StatusCode::BAD_REQUEST,
-                &json!({"errors": [{
-                    "status": "400",
-                    "title": "Invalid Page Parameter",
-                    "detail": format!("{name} must be a positive integer"),
-                    "source": {"parameter": name},
-                }]}),
-            )
-        }),
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                Reply::json(
+                    StatusCode::BAD_REQUEST,
+                    &json!({"errors": [{
+                        "status": "400",
+                        "title": "Invalid Page Parameter",
+                        "detail": format!("{name} must be a positive integer"),
+                        "source": {"parameter": name},
+                    }]}),
+                )
+            }),
     }
 }
 
@@ -799,9 +812,6 @@ fn account_in_link(link: &str) -> Option<String> {
     segments.next().map(str::to_string)
 }
 
-#[allow(dead_code)]
-fn _assert_map_type(_: &Map<String, Value>) {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -855,7 +865,10 @@ mod tests {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/vnd.api+json; charset=utf-8"),
         );
-        assert!(!sends_json_api(&headers), "JSON:API forbids media type parameters");
+        assert!(
+            !sends_json_api(&headers),
+            "JSON:API forbids media type parameters"
+        );
         assert_eq!(percent_decode("a%2Fb%20c%zz"), "a/b c%zz");
     }
 }

@@ -125,6 +125,15 @@ impl ActivePlatform {
         let mut url = Url::parse(token)
             .or_else(|_| self.site.join(token))
             .map_err(|_| ProviderError::Refused("invalid ActivePlatform page link".into()))?;
+        // A panel behind a TLS-terminating proxy may write its own links with http://. The same
+        // host over https is the same server, and the token still never travels in the clear.
+        if url.scheme() == "http"
+            && list.scheme() == "https"
+            && url.port().is_none()
+            && url.host() == list.host()
+        {
+            url.set_scheme("https").ok();
+        }
         if url.origin() != list.origin() {
             return Err(ProviderError::Refused(format!(
                 "refusing to follow an ActivePlatform page link to {}",
@@ -325,21 +334,22 @@ impl Provider for ActivePlatform {
         let Some(next) = next_link(links.next, &first, notes.len()) else {
             return Ok(Page::last(newest_first(notes)));
         };
-        if oldest_first(&notes) {
-            if let Some(last) = links.last {
-                let last = self.page_url(&last, &list, filter)?;
-                if last != first {
-                    let (tail, tail_links) = self.note_page(last.clone(), account).await?;
-                    // An empty last page would end the backward walk at once; the forward
-                    // walk below still reaches every note.
-                    if !tail.is_empty() {
-                        let prev = next_link(tail_links.prev, &last, tail.len());
-                        return Ok(Page {
-                            items: newest_first(tail),
-                            next: prev.map(|l| format!("{BACKWARD}{l}")),
-                        });
-                    }
-                }
+        // An unusable `last` link only costs the order: the forward walk below still works.
+        let last = links
+            .last
+            .filter(|_| oldest_first(&notes))
+            .and_then(|l| self.page_url(&l, &list, filter).ok())
+            .filter(|last| *last != first);
+        if let Some(last) = last {
+            let (tail, tail_links) = self.note_page(last.clone(), account).await?;
+            // An empty last page would end the backward walk at once; the forward walk still
+            // reaches every note.
+            if !tail.is_empty() {
+                let prev = next_link(tail_links.prev, &last, tail.len());
+                return Ok(Page {
+                    items: newest_first(tail),
+                    next: prev.map(|l| format!("{BACKWARD}{l}")),
+                });
             }
         }
         Ok(Page {
@@ -1107,6 +1117,15 @@ mod tests {
             .page_url("/api/v3/resellers/1/notes?page%5Bnumber%5D=3", &list, None)
             .expect("relative");
         assert_eq!(relative.host_str(), Some("test.activeplatform.com"));
+        // Our own host written with http:// (a TLS-terminating proxy) is fetched over https.
+        let upgraded = ap
+            .page_url(
+                "http://test.activeplatform.com/api/v3/resellers/1/notes?page%5Bnumber%5D=2",
+                &list,
+                None,
+            )
+            .expect("same host");
+        assert_eq!(upgraded.scheme(), "https");
         // A link without the filter gets it back; one for another account is refused.
         let dropped = ap
             .page_url(
@@ -1122,7 +1141,7 @@ mod tests {
         );
         for bad in [
             "https://evil.example/api/v3/resellers/1/notes?page%5Bnumber%5D=2",
-            "http://test.activeplatform.com/api/v3/resellers/1/notes?page%5Bnumber%5D=2",
+            "http://test.activeplatform.com:8080/api/v3/resellers/1/notes?page%5Bnumber%5D=2",
             "https://test.activeplatform.com:8443/api/v3/resellers/1/notes",
             "https://test.activeplatform.com/api/v3/resellers/2/notes?page%5Bnumber%5D=2",
             "https://test.activeplatform.com/api/v3/resellers/1/accounts?page%5Bnumber%5D=2",

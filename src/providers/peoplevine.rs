@@ -553,7 +553,7 @@ impl Provider for Peoplevine {
             })
             .collect();
         // The API documents no order; the timeline wants the newest first.
-        notes.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        notes.sort_by_key(|n| std::cmp::Reverse(n.created_at));
         Ok(Page { items: notes, next })
     }
 
