@@ -383,7 +383,11 @@ impl Session {
 type Connected = Vec<(AccountConfig, SharedProvider)>;
 
 /// The demo accounts, in tab order.
-const DEMO_ACCOUNTS: [(&str, ProviderKind); 1] = [("acme", ProviderKind::ChartMogul)];
+const DEMO_ACCOUNTS: [(&str, ProviderKind); 3] = [
+    ("acme", ProviderKind::ChartMogul),
+    ("club", ProviderKind::Peoplevine),
+    ("panel", ProviderKind::ActivePlatform),
+];
 
 /// Starts the fake servers on loopback and connects one account to each, through the same
 /// HTTP client a real account uses.
@@ -396,20 +400,59 @@ fn demo_accounts(
     let mut accounts = Vec::new();
     let mut servers = Vec::new();
 
+    let mut connect = |account: AccountConfig, server: FakeServer| -> Result<(), Failure> {
+        let secret = Secret::new(server.api_key.clone());
+        let provider = crate::providers::connect(&account, secret)?;
+        accounts.push((account, provider));
+        servers.push(server);
+        Ok(())
+    };
+
+    let (name, kind) = DEMO_ACCOUNTS[0];
     let data = crate::demo::data::chartmogul_demo(now, DEMO_CUSTOMERS, DEMO_NOTES, DEMO_SEED);
     let options = crate::demo::chartmogul::ChartMogulOptions {
         latency,
         ..Default::default()
     };
+    let author = options.default_author.clone();
     let server = runtime.block_on(crate::demo::chartmogul::start(data, options))?;
     let account = AccountConfig {
         base_url: Some(server.base_url.clone()),
-        author_email: Some("sara@example.com".into()),
-        ..AccountConfig::new(DEMO_ACCOUNTS[0].0, DEMO_ACCOUNTS[0].1)
+        author_email: Some(author),
+        ..AccountConfig::new(name, kind)
     };
-    let provider = crate::providers::connect(&account, Secret::new(server.api_key.clone()))?;
-    accounts.push((account, provider));
-    servers.push(server);
+    connect(account, server)?;
+
+    let (name, kind) = DEMO_ACCOUNTS[1];
+    let options = crate::demo::peoplevine::PeoplevineOptions {
+        latency,
+        ..Default::default()
+    };
+    let (username, company_id) = (options.username.clone(), options.company_id);
+    let data = crate::demo::peoplevine::data::demo_data(now, DEMO_SEED);
+    let server = runtime.block_on(crate::demo::peoplevine::start(data, options))?;
+    let account = AccountConfig {
+        base_url: Some(server.base_url.clone()),
+        username: Some(username),
+        company_id: Some(company_id),
+        ..AccountConfig::new(name, kind)
+    };
+    connect(account, server)?;
+
+    let (name, kind) = DEMO_ACCOUNTS[2];
+    let options = crate::demo::activeplatform::ActivePlatformOptions {
+        latency,
+        ..Default::default()
+    };
+    let reseller_id = options.reseller_id.clone();
+    let data = crate::demo::activeplatform::data::demo_data(now, DEMO_SEED);
+    let server = runtime.block_on(crate::demo::activeplatform::start(data, options))?;
+    let account = AccountConfig {
+        base_url: Some(server.base_url.clone()),
+        reseller_id: Some(toml::Value::String(reseller_id)),
+        ..AccountConfig::new(name, kind)
+    };
+    connect(account, server)?;
 
     Ok((accounts, servers))
 }
@@ -994,10 +1037,11 @@ fn parse_at(input: Option<&str>) -> Result<jiff::Timestamp, Failure> {
 async fn add(session: &Session, note: NewNote, json: bool) -> Result<(), Failure> {
     use crate::outbox::{Outcome, reconcile, send};
     let op = crate::store::WriteOp::Create(note.clone());
+    let started = jiff::Timestamp::now();
     let mut outcome = send(session.provider.as_ref(), &op).await;
     if let Outcome::Unknown(_) = &outcome {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        outcome = match reconcile(session.provider.as_ref(), &note).await {
+        outcome = match reconcile(session.provider.as_ref(), &note, started).await {
             Ok(Some(found)) => Outcome::Confirmed(Some(found)),
             Ok(None) => send(session.provider.as_ref(), &op).await,
             Err(e) => Outcome::Unknown(e.to_string()),

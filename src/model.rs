@@ -252,6 +252,9 @@ pub struct Capabilities {
     pub email_search: bool,
     /// Notes have a message thread that can be added to (Peoplevine).
     pub messages: bool,
+    /// The API takes a note's time from us (ChartMogul's `created_at`); elsewhere the
+    /// server stamps notes when it receives them, so "When" cannot be set.
+    pub sets_time: bool,
 }
 
 impl Note {

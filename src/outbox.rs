@@ -93,12 +93,19 @@ pub async fn send(provider: &dyn Provider, op: &WriteOp) -> Outcome {
     }
 }
 
-/// Looks for a note we may have created: same customer, type, time and text.
+/// Looks for a note we may have created: same customer, type, time and text. `queued_at`
+/// is when the write entered the outbox: a server that stamps notes itself dates it after.
 pub async fn reconcile(
     provider: &dyn Provider,
     wanted: &NewNote,
+    queued_at: Timestamp,
 ) -> Result<Option<Note>, ProviderError> {
     let caps = provider.capabilities();
+    let when = if caps.sets_time {
+        When::Exactly(wanted.created_at)
+    } else {
+        When::NotBefore(queued_at)
+    };
     let query = NoteQuery {
         customer_id: Some(wanted.customer_id.clone()),
         kind: Some(wanted.kind.clone()).filter(|_| caps.server_type_filter),
@@ -111,7 +118,7 @@ pub async fn reconcile(
         if let Some(found) = page
             .items
             .into_iter()
-            .find(|n| is_same_note(wanted, &text, n))
+            .find(|n| is_same_note(wanted, &text, when, n))
         {
             return Ok(Some(found));
         }
@@ -124,15 +131,32 @@ pub async fn reconcile(
     Ok(None)
 }
 
+/// When a note we wrote must have been created.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum When {
+    /// We sent its time (to the second; servers may drop the fraction).
+    Exactly(Timestamp),
+    /// The server stamped it on arrival, so after we queued it (give or take clock skew).
+    NotBefore(Timestamp),
+}
+
+/// Allowed difference between our clock and a server's.
+const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
 /// Whether `note` (from the server) is `wanted` (as we sent it); `text` is how the
 /// provider renders the wanted text (`Provider::rendered_text`).
-pub fn is_same_note(wanted: &NewNote, text: &str, note: &Note) -> bool {
+pub fn is_same_note(wanted: &NewNote, text: &str, when: When, note: &Note) -> bool {
     let kind_matches = match (&wanted.kind, &note.kind) {
         (NoteKind::Call, NoteKind::Call) => true,
         (NoteKind::Call, _) | (_, NoteKind::Call) => false,
         _ => true,
     };
-    let close_in_time = (note.created_at.as_second() - wanted.created_at.as_second()).abs() <= 1;
+    let close_in_time = match when {
+        When::Exactly(at) => (note.created_at.as_second() - at.as_second()).abs() <= 1,
+        When::NotBefore(at) => at
+            .checked_sub(CLOCK_SKEW)
+            .is_ok_and(|earliest| note.created_at >= earliest),
+    };
     kind_matches
         && close_in_time
         && note
@@ -379,7 +403,7 @@ impl OutboxWorker {
                 self.set_state(id, OutboxState::Pending, None, None).await;
                 return;
             };
-            match reconcile(provider, wanted).await {
+            match reconcile(provider, wanted, item.created_at).await {
                 Ok(Some(note)) => {
                     tracing::info!(id, "reconciled: the note was created before");
                     self.complete(id).await;
@@ -601,26 +625,42 @@ mod tests {
     fn the_same_note_is_recognised_by_type_time_and_rendered_text() {
         let wanted = new_note("Renewal discussed\nquote Monday", "2026-11-20T14:02:00Z");
         let text = crate::text::note_text(&wanted.text);
+        let when = When::Exactly(wanted.created_at);
         let same = server_note(
             "Renewal discussed\nquote Monday",
             "2026-11-20T14:02:00.4Z",
             NoteKind::Call,
         );
-        assert!(is_same_note(&wanted, &text, &same));
+        assert!(is_same_note(&wanted, &text, when, &same));
         let other_text = server_note("Renewal discussed", "2026-11-20T14:02:00Z", NoteKind::Call);
-        assert!(!is_same_note(&wanted, &text, &other_text));
+        assert!(!is_same_note(&wanted, &text, when, &other_text));
         let other_time = server_note(
             "Renewal discussed\nquote Monday",
             "2026-11-20T14:05:00Z",
             NoteKind::Call,
         );
-        assert!(!is_same_note(&wanted, &text, &other_time));
+        assert!(!is_same_note(&wanted, &text, when, &other_time));
         let a_note = server_note(
             "Renewal discussed\nquote Monday",
             "2026-11-20T14:02:00Z",
             NoteKind::Note,
         );
-        assert!(!is_same_note(&wanted, &text, &a_note));
+        assert!(!is_same_note(&wanted, &text, when, &a_note));
+
+        // A server that stamps notes itself: any time after we queued it (less skew) matches.
+        let queued: Timestamp = "2026-11-20T14:00:00Z".parse().unwrap();
+        let stamped_later = server_note(
+            "Renewal discussed\nquote Monday",
+            "2026-11-20T15:30:00Z",
+            NoteKind::Call,
+        );
+        assert!(is_same_note(&wanted, &text, When::NotBefore(queued), &stamped_later));
+        let long_before = server_note(
+            "Renewal discussed\nquote Monday",
+            "2026-11-19T10:00:00Z",
+            NoteKind::Call,
+        );
+        assert!(!is_same_note(&wanted, &text, When::NotBefore(queued), &long_before));
     }
 
     #[test]

@@ -21,9 +21,8 @@ use serde_json::{Map, Value, json};
 
 use super::{FakeServer, RecordedRequest, RequestLog};
 
-#[path = "peoplevine_data.rs"]
-pub mod peoplevine_data;
-pub use peoplevine_data::demo_data;
+pub mod data;
+pub use data::demo_data;
 
 /// Largest `page_size` the API accepts.
 pub const MAX_PAGE_SIZE: u64 = 50;
@@ -762,7 +761,7 @@ fn create_note(
     );
     note.insert(
         "customer".into(),
-        peoplevine_data::customer_summary(&customer),
+        data::customer_summary(&customer),
     );
     note.insert("user".into(), api_user(opts));
     note.insert("assignees".into(), assignees_field(fields)?);
@@ -826,7 +825,7 @@ fn update_note(store: &mut Store, id: &str, body: &Body) -> Result<Reply, Reply>
         );
         note.insert(
             "customer".into(),
-            peoplevine_data::customer_summary(customer),
+            data::customer_summary(customer),
         );
     }
     let reply = Reply::json(StatusCode::OK, &*note);
@@ -878,7 +877,7 @@ const API_USER_ID: i64 = 501;
 
 /// The `user` object of the logged-in user, as notes and messages written through the API show.
 fn api_user(opts: &PeoplevineOptions) -> Value {
-    peoplevine_data::staff_user(
+    data::staff_user(
         &opts.user_first_name,
         &opts.user_last_name,
         &opts.username,
@@ -939,7 +938,7 @@ fn assignees_field(fields: &Map<String, Value>) -> Result<Value, Reply> {
     };
     let users: Option<Vec<Value>> = ids
         .iter()
-        .map(|id| id.as_i64().and_then(peoplevine_data::staff_by_id))
+        .map(|id| id.as_i64().and_then(data::staff_by_id))
         .collect();
     users.map(Value::Array).ok_or_else(|| {
         validation(

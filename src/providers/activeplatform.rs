@@ -251,6 +251,7 @@ impl Provider for ActivePlatform {
             web_link: true,
             email_search: true,
             messages: false,
+            sets_time: false,
         }
     }
 

@@ -123,6 +123,7 @@ impl Provider for ChartMogul {
             web_link: true,
             email_search: true,
             messages: false,
+            sets_time: true,
         }
     }
 

@@ -140,21 +140,50 @@ pub fn connect(
     account: &crate::config::AccountConfig,
     secret: crate::secrets::Secret,
 ) -> Result<SharedProvider> {
+    let options = http::HttpOptions::default();
+    let missing = |field: &str| {
+        ProviderError::Refused(format!(
+            "account '{}' needs `{field}` in the config",
+            account.name
+        ))
+    };
     match account.provider {
         ProviderKind::ChartMogul => {
-            let base_url = account.base_url().unwrap_or("https://api.chartmogul.com");
-            let client = chartmogul::ChartMogul::new(
+            let base_url = account.base_url().unwrap_or(chartmogul::DEFAULT_BASE_URL);
+            let client =
+                chartmogul::ChartMogul::new(base_url, secret.expose().to_string(), options)?;
+            Ok(Arc::new(client))
+        }
+        ProviderKind::Peoplevine => {
+            let base_url = account.base_url().unwrap_or(peoplevine::DEFAULT_BASE_URL);
+            let client = peoplevine::Peoplevine::new(
                 base_url,
+                account
+                    .username
+                    .clone()
+                    .ok_or_else(|| missing("username"))?,
                 secret.expose().to_string(),
-                http::HttpOptions::default(),
+                account.company_id.ok_or_else(|| missing("company_id"))?,
+                account.region.clone(),
+                options,
             )?;
             Ok(Arc::new(client))
         }
-        other => Err(ProviderError::Unsupported(format!(
-            "account '{}': {} is not supported yet",
-            account.name,
-            other.display_name()
-        ))),
+        ProviderKind::ActivePlatform => {
+            let base_url = account.base_url().ok_or_else(|| missing("base_url"))?;
+            let reseller_id = match &account.reseller_id {
+                Some(toml::Value::Integer(id)) => id.to_string(),
+                Some(toml::Value::String(id)) => id.clone(),
+                _ => return Err(missing("reseller_id")),
+            };
+            let client = activeplatform::ActivePlatform::new(
+                base_url,
+                reseller_id,
+                secret.expose().to_string(),
+                options,
+            )?;
+            Ok(Arc::new(client))
+        }
     }
 }
 

@@ -490,6 +490,7 @@ impl Provider for Peoplevine {
             // No documented customer filter: search is client-side.
             email_search: false,
             messages: true,
+            sets_time: false,
         }
     }
 
