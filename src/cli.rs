@@ -285,6 +285,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 return Err(Failure::usage("nothing to add: the note is empty"));
             }
             let session = Session::open(&cli, &runtime)?;
+            if at.is_some() && !session.provider.capabilities().sets_time {
+                return Err(Failure::usage(format!(
+                    "{} dates notes itself when they arrive: --at cannot be used",
+                    session.provider.kind().display_name()
+                )));
+            }
             let note = NewNote {
                 customer_id: customer.clone(),
                 kind: if call.is_some() {
@@ -1100,26 +1106,49 @@ fn read_secret(name: &str) -> Result<Secret, Failure> {
     Ok(Secret::new(value))
 }
 
+/// The three fake APIs with demo data, on `port`, `port + 1` and `port + 2` (or any free
+/// ports with 0), until Ctrl-C; prints a config that uses them.
 async fn demo_server(port: u16, customers: usize, notes: usize) -> Result<(), Failure> {
-    let data =
-        crate::demo::data::chartmogul_demo(jiff::Timestamp::now(), customers, notes, DEMO_SEED);
-    let options = crate::demo::chartmogul::ChartMogulOptions::default();
-    let api_key = options.api_key.clone();
-    let print = |base_url: &str| {
-        println!("ChartMogul fake API on {base_url} (API key: {api_key})");
-        println!("Try it with this config:\n");
-        println!("[accounts.demo]\nprovider = \"chartmogul\"\nbase_url = \"{base_url}\"\n");
-        println!("and CRM_NOTES_API_KEY_DEMO={api_key}. Ctrl-C stops the server.");
+    use crate::demo::{activeplatform, chartmogul, peoplevine};
+    let now = jiff::Timestamp::now();
+    let cm_options = chartmogul::ChartMogulOptions::default();
+    let pv_options = peoplevine::PeoplevineOptions::default();
+    let ap_options = activeplatform::ActivePlatformOptions::default();
+    let config = |cm: &str, pv: &str, ap: &str| {
+        format!(
+            "[accounts.acme]\nprovider = \"chartmogul\"\nbase_url = \"{cm}\"\nauthor_email = \"{}\"\n\n\
+             [accounts.club]\nprovider = \"peoplevine\"\nbase_url = \"{pv}\"\nusername = \"{}\"\ncompany_id = {}\n\n\
+             [accounts.panel]\nprovider = \"activeplatform\"\nbase_url = \"{ap}\"\nreseller_id = \"{}\"\n\n\
+             with CRM_NOTES_API_KEY_ACME={} CRM_NOTES_API_KEY_CLUB={} CRM_NOTES_API_KEY_PANEL={}\n\
+             Ctrl-C stops the servers.",
+            cm_options.default_author,
+            pv_options.username,
+            pv_options.company_id,
+            ap_options.reseller_id,
+            cm_options.api_key,
+            pv_options.password,
+            ap_options.token,
+        )
     };
+    let cm_data = crate::demo::data::chartmogul_demo(now, customers, notes, DEMO_SEED);
+    let pv_data = peoplevine::data::demo_data(now, DEMO_SEED);
+    let ap_data = activeplatform::data::demo_data(now, DEMO_SEED);
     if port == 0 {
-        let server = crate::demo::chartmogul::start(data, options).await?;
-        print(&server.base_url);
+        let cm = chartmogul::start(cm_data, cm_options.clone()).await?;
+        let pv = peoplevine::start(pv_data, pv_options.clone()).await?;
+        let ap = activeplatform::start(ap_data, ap_options.clone()).await?;
+        println!("{}", config(&cm.base_url, &pv.base_url, &ap.base_url));
         let _ = tokio::signal::ctrl_c().await;
-        drop(server);
         Ok(())
     } else {
-        print(&format!("http://127.0.0.1:{port}"));
-        crate::demo::chartmogul::serve(data, options, port).await?;
+        let ports = [port, port.saturating_add(1), port.saturating_add(2)];
+        let url = |p: u16| format!("http://127.0.0.1:{p}");
+        println!("{}", config(&url(ports[0]), &url(ports[1]), &url(ports[2])));
+        tokio::try_join!(
+            chartmogul::serve(cm_data, cm_options.clone(), ports[0]),
+            peoplevine::serve(pv_data, pv_options.clone(), ports[1]),
+            activeplatform::serve(ap_data, ap_options.clone(), ports[2]),
+        )?;
         Ok(())
     }
 }

@@ -748,3 +748,121 @@ fn edit_and_delete_change_the_note_on_the_server() {
     let out = crm(&env, &["notes", "--customer", "cus_1", "--json"]);
     assert!(json_lines(&out).iter().all(|n| n["id"] != "note_03"));
 }
+
+/// `crm-notes demo-server` runs the three fake APIs; the printed config works as is, and
+/// every CLI command speaks each provider with the same JSON contract.
+#[test]
+fn every_provider_answers_the_same_cli_contract() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_crm-notes"))
+        .args(["demo-server", "--notes", "300", "--customers", "20"])
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo-server");
+    let mut printed = String::new();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("with ") {
+            printed.push_str(&line);
+            break;
+        }
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    let (config_text, keys) = printed.split_once("with ").expect("the key line");
+    let config = home.path().join("demo.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let keys: Vec<(String, String)> = keys
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_crm-notes"));
+        command
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &keys {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+
+    for (account, provider) in [
+        ("acme", "chartmogul"),
+        ("club", "peoplevine"),
+        ("panel", "activeplatform"),
+    ] {
+        let out = run(&["customers", "--account", account, "--json"], None);
+        assert!(out.status.success(), "{account}: {}", stderr(&out));
+        let customers = json_lines(&out);
+        assert!(!customers.is_empty(), "{account}");
+        assert!(customers.iter().all(|c| c["provider"] == provider));
+        let customer = customers[0]["id"].as_str().unwrap().to_string();
+
+        let out = run(
+            &["add", "--account", account, "--customer", &customer, "--call", "15m", "--json"],
+            Some("Called about the renewal ☎\nAll good."),
+        );
+        assert!(out.status.success(), "{account}: {}", stderr(&out));
+        let created = json_lines(&out);
+        assert_eq!(created[0]["type"], "call", "{account}: {}", created[0]);
+        assert_eq!(created[0]["call_duration_s"], 900, "{account}: {}", created[0]);
+
+        let out = run(
+            &["notes", "--account", account, "--customer", &customer, "--json"],
+            None,
+        );
+        assert!(out.status.success(), "{account}: {}", stderr(&out));
+        let notes = json_lines(&out);
+        for field in ["account", "provider", "id", "type", "text", "created_at"] {
+            assert!(notes.iter().all(|n| n.get(field).is_some()), "{account} {field}");
+        }
+        let ours = notes
+            .iter()
+            .find(|n| n["text"].as_str().is_some_and(|t| t.contains("Called about the renewal")))
+            .unwrap_or_else(|| panic!("{account}: the new call is listed"));
+        assert_eq!(ours["call_duration_s"], 900, "{account}: {ours}");
+        assert_eq!(ours["text"], "Called about the renewal ☎\nAll good.", "{account}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains('\u{1b}'), "{account}: escape sequences reached the output");
+    }
+
+    // Provider extras appear where the provider has them.
+    let out = run(&["notes", "--account", "club", "--json"], None);
+    let notes = json_lines(&out);
+    assert!(notes.iter().any(|n| n.get("subject").is_some()), "Peoplevine subjects");
+    assert!(notes.iter().any(|n| n.get("status").is_some()), "Peoplevine status");
+    let out = run(&["notes", "--account", "panel", "--json"], None);
+    let notes = json_lines(&out);
+    assert!(notes.iter().any(|n| n.get("attachment").is_some()), "ActivePlatform attachments");
+    assert!(notes.iter().any(|n| n.get("original_type").is_some()));
+
+    // What a provider cannot do is said in one line.
+    let some_note = notes[0]["id"].as_str().unwrap().to_string();
+    let out = run(&["edit", "--account", "panel", &some_note, "--text", "x"], None);
+    let err = assert_one_line_error(&out, 2);
+    assert!(err.contains("ActivePlatform"), "{err}");
+
+    let _ = server.kill();
+    let _ = server.wait();
+}
