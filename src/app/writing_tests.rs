@@ -951,10 +951,14 @@ fn a_refusal_never_overwrites_what_is_being_typed_and_e_reopens_it_later() {
     app.update(ctrl('s'));
     let position = note_ids(&app).iter().position(|id| *id == local_id);
     assert!(position.is_some(), "{:?}", note_ids(&app));
-    app.update(key(KeyCode::Tab));
-    while selected_note(&app) != Some(local_id.as_str()) {
-        app.update(ch('j'));
+    // Saving left the keyboard in the Timeline, on the new note.
+    assert_eq!(app.focus(), Pane::Timeline);
+    for _ in 0..note_ids(&app).len() {
+        if selected_note(&app) != Some(local_id.as_str()) {
+            app.update(ch('j'));
+        }
     }
+    assert_eq!(selected_note(&app), Some(local_id.as_str()));
     let effects = app.update(ch('e'));
     assert_eq!(
         editor_value(&app, Field::Text).as_deref(),
