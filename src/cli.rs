@@ -518,6 +518,9 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
         runtime.handle().clone(),
     );
     let (mut app, mut effects) = App::new(tabs, tz);
+    for (index, (account, _)) in accounts.iter().enumerate() {
+        app.set_author_email(index, account.author_email.clone());
+    }
     // `--account NAME` opens on that account's tab.
     if let Some(index) = cli
         .account

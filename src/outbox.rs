@@ -654,13 +654,23 @@ mod tests {
             "2026-11-20T15:30:00Z",
             NoteKind::Call,
         );
-        assert!(is_same_note(&wanted, &text, When::NotBefore(queued), &stamped_later));
+        assert!(is_same_note(
+            &wanted,
+            &text,
+            When::NotBefore(queued),
+            &stamped_later
+        ));
         let long_before = server_note(
             "Renewal discussed\nquote Monday",
             "2026-11-19T10:00:00Z",
             NoteKind::Call,
         );
-        assert!(!is_same_note(&wanted, &text, When::NotBefore(queued), &long_before));
+        assert!(!is_same_note(
+            &wanted,
+            &text,
+            When::NotBefore(queued),
+            &long_before
+        ));
     }
 
     #[test]

@@ -6,7 +6,10 @@ use std::io::Write;
 use std::time::Duration;
 
 use base64::Engine;
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event,
+};
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
 
@@ -30,7 +33,11 @@ struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        let _ = execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste
+        );
         ratatui::restore();
     }
 }
@@ -54,7 +61,7 @@ pub fn run(
     install_panic_hook();
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
-    execute!(std::io::stdout(), EnableMouseCapture)?;
+    execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
 
     let (events_tx, mut events) = mpsc::unbounded_channel::<LoopEvent>();
     spawn_input_reader(events_tx.clone());
@@ -161,6 +168,15 @@ fn perform(
                     outbox.submit(runtime, account, local_id, op);
                 }
             }
+            Effect::DiscardOutbox { outbox_id } => {
+                if let Some(store) = services.as_ref().and_then(|s| s.store.as_ref()) {
+                    store.post(move |store| {
+                        if let Err(e) = store.discard(outbox_id) {
+                            tracing::error!(error = %e, "discarding a refused write failed");
+                        }
+                    });
+                }
+            }
             Effect::RetryOutbox => {
                 if let Some(outbox) = services.as_ref().and_then(|s| s.outbox.as_ref()) {
                     outbox.retry_now();
@@ -195,6 +211,7 @@ fn spawn_input_reader(tx: mpsc::UnboundedSender<LoopEvent>) {
                 Ok(Event::Key(key)) => Msg::Key(key),
                 Ok(Event::Mouse(mouse)) => Msg::Mouse(mouse),
                 Ok(Event::Resize(width, height)) => Msg::Resize { width, height },
+                Ok(Event::Paste(text)) => Msg::Paste(text),
                 Ok(_) => continue,
                 Err(e) => {
                     tracing::error!(error = %e, "reading terminal input failed");
@@ -247,7 +264,11 @@ fn spawn_signal_watch(runtime: &tokio::runtime::Runtime, tx: mpsc::UnboundedSend
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        let _ = execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste
+        );
         ratatui::restore();
         previous(info);
     }));

@@ -635,7 +635,10 @@ fn add_logs_a_call_with_its_duration_and_prints_the_created_note() {
     assert_eq!(created[0]["type"], "call");
     assert_eq!(created[0]["call_duration_s"], 900);
     assert_eq!(created[0]["text"], "Renewal discussed 📞");
-    assert_eq!(created[0]["author_email"], "sara@example.com", "the account's author");
+    assert_eq!(
+        created[0]["author_email"], "sara@example.com",
+        "the account's author"
+    );
     let post = env
         .server
         .requests()
@@ -650,7 +653,10 @@ fn add_logs_a_call_with_its_duration_and_prints_the_created_note() {
     assert!((sent_at.as_second() - two_hours_ago.as_second()).abs() < 120);
 
     // It is now the newest entry of the customer.
-    let out = crm(&env, &["notes", "--customer", "cus_1", "--json", "--limit", "40"]);
+    let out = crm(
+        &env,
+        &["notes", "--customer", "cus_1", "--json", "--limit", "40"],
+    );
     let notes = json_lines(&out);
     assert!(notes.iter().any(|n| n["text"] == "Renewal discussed 📞"));
 }
@@ -681,11 +687,26 @@ fn add_refuses_invalid_input_and_sends_nothing() {
     let rt = runtime();
     let env = setup(&rt);
     for (args, needle) in [
-        (&["add", "--customer", "cus_1", "--call", "0", "x"][..], "--call"),
-        (&["add", "--customer", "cus_1", "--call", "-5m", "x"][..], "--call"),
-        (&["add", "--customer", "cus_1", "--call", "99999h", "x"][..], "--call"),
-        (&["add", "--customer", "cus_1", "--at", "tomorrow", "x"][..], "--at"),
-        (&["add", "--customer", "cus_1", "--at", "+2h", "x"][..], "--at"),
+        (
+            &["add", "--customer", "cus_1", "--call", "0", "x"][..],
+            "--call",
+        ),
+        (
+            &["add", "--customer", "cus_1", "--call", "-5m", "x"][..],
+            "--call",
+        ),
+        (
+            &["add", "--customer", "cus_1", "--call", "99999h", "x"][..],
+            "--call",
+        ),
+        (
+            &["add", "--customer", "cus_1", "--at", "tomorrow", "x"][..],
+            "--at",
+        ),
+        (
+            &["add", "--customer", "cus_1", "--at", "+2h", "x"][..],
+            "--at",
+        ),
         (&["add", "--customer", "cus_1", ""][..], "empty"),
     ] {
         let out = crm(&env, args);
@@ -725,7 +746,15 @@ fn edit_and_delete_change_the_note_on_the_server() {
     let env = setup(&rt);
     let out = crm(
         &env,
-        &["edit", "note_03", "--text", "Rewritten", "--call", "1h05m", "--json"],
+        &[
+            "edit",
+            "note_03",
+            "--text",
+            "Rewritten",
+            "--call",
+            "1h05m",
+            "--json",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let edited = json_lines(&out);
@@ -738,7 +767,10 @@ fn edit_and_delete_change_the_note_on_the_server() {
         .find(|r| r.method == "PATCH")
         .expect("a PATCH");
     let body = patch.body.expect("body");
-    assert!(body.get("created_at").is_none(), "only changed fields: {body}");
+    assert!(
+        body.get("created_at").is_none(),
+        "only changed fields: {body}"
+    );
 
     let err = assert_one_line_error(&crm(&env, &["edit", "note_03"]), 2);
     assert!(err.contains("nothing to change"), "{err}");
@@ -793,7 +825,11 @@ fn every_provider_answers_the_same_cli_contract() {
             .env("HOME", home.path())
             .env("XDG_STATE_HOME", home.path().join("state"))
             .env("XDG_DATA_HOME", home.path().join("data"))
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in &keys {
@@ -802,7 +838,12 @@ fn every_provider_answers_the_same_cli_contract() {
         let mut child = command.spawn().unwrap();
         if let Some(input) = stdin {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         child.wait_with_output().unwrap()
     };
@@ -820,46 +861,91 @@ fn every_provider_answers_the_same_cli_contract() {
         let customer = customers[0]["id"].as_str().unwrap().to_string();
 
         let out = run(
-            &["add", "--account", account, "--customer", &customer, "--call", "15m", "--json"],
+            &[
+                "add",
+                "--account",
+                account,
+                "--customer",
+                &customer,
+                "--call",
+                "15m",
+                "--json",
+            ],
             Some("Called about the renewal ☎\nAll good."),
         );
         assert!(out.status.success(), "{account}: {}", stderr(&out));
         let created = json_lines(&out);
         assert_eq!(created[0]["type"], "call", "{account}: {}", created[0]);
-        assert_eq!(created[0]["call_duration_s"], 900, "{account}: {}", created[0]);
+        assert_eq!(
+            created[0]["call_duration_s"], 900,
+            "{account}: {}",
+            created[0]
+        );
 
         let out = run(
-            &["notes", "--account", account, "--customer", &customer, "--json"],
+            &[
+                "notes",
+                "--account",
+                account,
+                "--customer",
+                &customer,
+                "--json",
+            ],
             None,
         );
         assert!(out.status.success(), "{account}: {}", stderr(&out));
         let notes = json_lines(&out);
         for field in ["account", "provider", "id", "type", "text", "created_at"] {
-            assert!(notes.iter().all(|n| n.get(field).is_some()), "{account} {field}");
+            assert!(
+                notes.iter().all(|n| n.get(field).is_some()),
+                "{account} {field}"
+            );
         }
         let ours = notes
             .iter()
-            .find(|n| n["text"].as_str().is_some_and(|t| t.contains("Called about the renewal")))
+            .find(|n| {
+                n["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("Called about the renewal"))
+            })
             .unwrap_or_else(|| panic!("{account}: the new call is listed"));
         assert_eq!(ours["call_duration_s"], 900, "{account}: {ours}");
-        assert_eq!(ours["text"], "Called about the renewal ☎\nAll good.", "{account}");
+        assert_eq!(
+            ours["text"], "Called about the renewal ☎\nAll good.",
+            "{account}"
+        );
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(!text.contains('\u{1b}'), "{account}: escape sequences reached the output");
+        assert!(
+            !text.contains('\u{1b}'),
+            "{account}: escape sequences reached the output"
+        );
     }
 
     // Provider extras appear where the provider has them.
     let out = run(&["notes", "--account", "club", "--json"], None);
     let notes = json_lines(&out);
-    assert!(notes.iter().any(|n| n.get("subject").is_some()), "Peoplevine subjects");
-    assert!(notes.iter().any(|n| n.get("status").is_some()), "Peoplevine status");
+    assert!(
+        notes.iter().any(|n| n.get("subject").is_some()),
+        "Peoplevine subjects"
+    );
+    assert!(
+        notes.iter().any(|n| n.get("status").is_some()),
+        "Peoplevine status"
+    );
     let out = run(&["notes", "--account", "panel", "--json"], None);
     let notes = json_lines(&out);
-    assert!(notes.iter().any(|n| n.get("attachment").is_some()), "ActivePlatform attachments");
+    assert!(
+        notes.iter().any(|n| n.get("attachment").is_some()),
+        "ActivePlatform attachments"
+    );
     assert!(notes.iter().any(|n| n.get("original_type").is_some()));
 
     // What a provider cannot do is said in one line.
     let some_note = notes[0]["id"].as_str().unwrap().to_string();
-    let out = run(&["edit", "--account", "panel", &some_note, "--text", "x"], None);
+    let out = run(
+        &["edit", "--account", "panel", &some_note, "--text", "x"],
+        None,
+    );
     let err = assert_one_line_error(&out, 2);
     assert!(err.contains("ActivePlatform"), "{err}");
 

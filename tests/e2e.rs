@@ -264,7 +264,9 @@ fn logging_a_15_minute_call_takes_c_15m_tab_text_ctrl_s() {
     let header = rows[text_row.saturating_sub(1)];
     assert!(header.contains("15m"), "call header: {header}\n{screen}");
     // Confirmed by the server: no unsent mark, nothing counted as unsent.
-    s.wait_for("the server's confirmation", |screen| !screen.contains("unsent"));
+    s.wait_for("the server's confirmation", |screen| {
+        !screen.contains("unsent")
+    });
     s.keys("q");
     assert!(s.wait_exit().success());
     s.assert_restored();
@@ -309,7 +311,9 @@ fn a_draft_survives_sigkill_and_comes_back_on_restart() {
         s._home
     };
     let mut s = Session::start(&["--demo"], home);
-    s.wait_for("the restored-drafts notice", |screen| screen.contains("restored"));
+    s.wait_for("the restored-drafts notice", |screen| {
+        screen.contains("restored")
+    });
     s.wait_for("Acme's timeline", |screen| {
         screen.contains("Timeline · Acme Corp")
     });

@@ -10,9 +10,9 @@ use crm_notes::demo::chartmogul::{self, ChartMogulData, ChartMogulOptions};
 use crm_notes::demo::data;
 use crm_notes::model::{NewNote, NoteKind, NoteQuery};
 use crm_notes::outbox::{OutboxAccount, OutboxReport, OutboxWorker};
+use crm_notes::providers::SharedProvider;
 use crm_notes::providers::chartmogul::ChartMogul;
 use crm_notes::providers::http::HttpOptions;
-use crm_notes::providers::SharedProvider;
 use crm_notes::store::{OutboxState, Store, StoreThread, WriteOp};
 use tokio::sync::mpsc;
 

@@ -818,6 +818,7 @@ impl App {
             // Nothing to reopen: the note simply stays.
             if let (Some(id), Some(view)) = (write.outbox_id, self.views.get_mut(account)) {
                 view.writes.reopened.insert(id);
+                effects.push(Effect::DiscardOutbox { outbox_id: id });
             }
             self.error(format!("{provider} refused to delete the note: {error}"));
             return;
@@ -891,11 +892,14 @@ impl App {
             ));
             return;
         };
-        if let Some(id) = write.outbox_id {
-            view.writes.reopened.insert(id);
-        }
         view.drafts.insert(key, draft.clone());
         effects.push(Effect::SaveDraft(draft.clone()));
+        // Its content is a draft again (saved first, on the same store thread), so the
+        // refused copy leaves the outbox instead of coming back after a restart.
+        if let Some(id) = write.outbox_id {
+            view.writes.reopened.insert(id);
+            effects.push(Effect::DiscardOutbox { outbox_id: id });
+        }
         let editor_free = self.editor.is_none() && self.confirm.is_none() && account == self.active;
         if editor_free {
             let can_call = self

@@ -105,6 +105,10 @@ pub enum Effect {
     },
     /// Try every unsent write now (`r`).
     RetryOutbox,
+    /// Drop a refused write from the outbox: its content went back to the agent.
+    DiscardOutbox {
+        outbox_id: i64,
+    },
     Quit,
 }
 

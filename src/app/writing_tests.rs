@@ -625,6 +625,18 @@ fn a_rejected_note_reopens_the_editor_with_its_text_and_the_servers_message() {
     );
     // The text is a draft again, and the optimistic entry is gone.
     assert_eq!(saved_drafts(&effects).len(), 1);
+    // The refused copy leaves the outbox, after the draft is saved, so a restart cannot
+    // bring it back as a second copy.
+    let draft_at = effects
+        .iter()
+        .position(|e| matches!(e, Effect::SaveDraft(_)));
+    let discard_at = effects
+        .iter()
+        .position(|e| *e == Effect::DiscardOutbox { outbox_id: 5 });
+    assert!(
+        matches!((draft_at, discard_at), (Some(d), Some(x)) if d < x),
+        "{effects:?}"
+    );
     assert_eq!(note_ids(&app), vec!["n0", "n1"]);
     // The outbox still lists the refused write: it must not come back as a second copy.
     outbox(

@@ -759,10 +759,7 @@ fn create_note(
         "subject".into(),
         optional_string(fields, "subject")?.map_or(Value::Null, Value::from),
     );
-    note.insert(
-        "customer".into(),
-        data::customer_summary(&customer),
-    );
+    note.insert("customer".into(), data::customer_summary(&customer));
     note.insert("user".into(), api_user(opts));
     note.insert("assignees".into(), assignees_field(fields)?);
     note.insert("messages".into(), json!([]));
@@ -823,10 +820,7 @@ fn update_note(store: &mut Store, id: &str, body: &Body) -> Result<Reply, Reply>
             "customer_id".into(),
             customer.get("id").cloned().unwrap_or(Value::Null),
         );
-        note.insert(
-            "customer".into(),
-            data::customer_summary(customer),
-        );
+        note.insert("customer".into(), data::customer_summary(customer));
     }
     let reply = Reply::json(StatusCode::OK, &*note);
     if let Some(customer) = new_customer.as_ref().and_then(|c| key_of(c.get("id"))) {
