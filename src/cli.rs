@@ -1032,7 +1032,7 @@ fn parse_at(input: Option<&str>) -> Result<jiff::Timestamp, Failure> {
     let input = input.unwrap_or("now");
     let now = jiff::Timestamp::now();
     crate::when::parse_when(input, now, &jiff::tz::TimeZone::system())
-        .map(|at| at.round(jiff::Unit::Second).unwrap_or(at))
+        .map(crate::when::whole_seconds)
         .map_err(|e| {
             Failure::usage(format!(
                 "invalid --at '{}': {e}",

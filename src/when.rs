@@ -369,6 +369,12 @@ pub fn describe_when(at: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
     at_zoned.strftime("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A time cut to the whole second below it: APIs keep seconds, and rounding up could put
+/// "now" in the future, which they refuse.
+pub fn whole_seconds(at: Timestamp) -> Timestamp {
+    Timestamp::from_second(at.as_second()).unwrap_or(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -335,3 +335,59 @@ fn terminate(s: &mut Session) {
     s.wait_exit();
     s.assert_restored();
 }
+
+#[test]
+fn switching_between_the_three_demo_accounts_keeps_each_ones_place() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::start(&["--demo"], home);
+    s.wait_for("Acme's timeline", |screen| {
+        screen.contains("Timeline · Acme Corp") && screen.contains("Peoplevine")
+    });
+    // Move to the second ChartMogul customer and remember whose timeline it is.
+    s.keys("j");
+    let screen = s.wait_for("the second customer's timeline", |screen| {
+        screen.contains("Timeline ·") && !screen.contains("Timeline · Acme Corp")
+    });
+    let title = timeline_title(&screen);
+
+    s.keys("2");
+    let club = s.wait_for("the Peoplevine members", |screen| {
+        screen.contains("Customers (36)") && screen.contains("Timeline ·")
+    });
+    assert!(club.contains("Subject") || club.contains("☎") || club.contains("✎"));
+
+    // A click on the third tab.
+    let first_row = club.lines().next().unwrap_or_default();
+    let col = first_row
+        .chars()
+        .collect::<Vec<_>>()
+        .windows(3)
+        .position(|w| w == ['[', '3', ']'])
+        .expect("the third tab");
+    s.keys(&format!("\x1b[<0;{};1M\x1b[<0;{};1m", col + 2, col + 2));
+    s.wait_for("the ActivePlatform accounts", |screen| {
+        screen.contains("Northwind Traders") && screen.contains("System")
+    });
+
+    s.keys("1");
+    let back = s.wait_for("ChartMogul again", |screen| screen.contains("Customers (1,204)"));
+    assert_eq!(
+        timeline_title(&back),
+        title,
+        "the selection survived the round trip"
+    );
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+fn timeline_title(screen: &str) -> String {
+    screen
+        .lines()
+        .find_map(|line| {
+            let start = line.find("Timeline ·")?;
+            let rest = &line[start..];
+            Some(rest.split('─').next().unwrap_or(rest).trim().to_string())
+        })
+        .unwrap_or_default()
+}
