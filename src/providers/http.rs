@@ -510,18 +510,25 @@ impl HttpClient {
 }
 
 /// A server may echo what we sent (a key in an error message): blank out the secrets of the
-/// request's auth so no error line can carry them. Very short values are left alone, since
-/// replacing them would mangle ordinary words.
+/// request's auth so no error line can carry them.
 fn scrub_secrets(error: ProviderError, auth: &Auth) -> ProviderError {
     let secrets: Vec<&str> = match auth {
         Auth::None => Vec::new(),
         Auth::Basic { user, password } => vec![user.as_str(), password.as_str()],
         Auth::Bearer(token) => vec![token.as_str()],
         Auth::Header { value, .. } => vec![value.as_str()],
-    }
-    .into_iter()
-    .filter(|s| s.chars().count() >= 4)
-    .collect();
+    };
+    redact(error, &secrets)
+}
+
+/// Blanks `secrets` out of an error's message. Very short values are left alone, since
+/// replacing them would mangle ordinary words.
+pub fn redact(error: ProviderError, secrets: &[&str]) -> ProviderError {
+    let secrets: Vec<&str> = secrets
+        .iter()
+        .copied()
+        .filter(|s| s.chars().count() >= 4)
+        .collect();
     if secrets.is_empty() {
         return error;
     }

@@ -307,7 +307,8 @@ impl Peoplevine {
             }),
             Err(e) => Err(e),
         };
-        result.map_err(|e| redact(e, &secrets))
+        // A token endpoint may echo what it was sent.
+        result.map_err(|e| super::http::redact(e, &secrets))
     }
 
     /// One page of a list endpoint: `page_number`/`page_size` in the query, the `pagination`
@@ -389,62 +390,6 @@ fn malformed(message: String) -> ProviderError {
     ProviderError::Malformed {
         provider: PROVIDER,
         message,
-    }
-}
-
-/// Blanks `secrets` out of an error's message: a token endpoint may echo what it was sent.
-/// Very short values are left alone, since replacing them would mangle ordinary words.
-fn redact(error: ProviderError, secrets: &[&str]) -> ProviderError {
-    let secrets: Vec<&str> = secrets
-        .iter()
-        .copied()
-        .filter(|s| s.chars().count() >= 4)
-        .collect();
-    let clean = |message: String| {
-        secrets
-            .iter()
-            .fold(message, |m, secret| m.replace(secret, "<redacted>"))
-    };
-    match error {
-        ProviderError::Auth {
-            provider,
-            status,
-            message,
-        } => ProviderError::Auth {
-            provider,
-            status,
-            message: clean(message),
-        },
-        ProviderError::Forbidden {
-            provider,
-            status,
-            message,
-        } => ProviderError::Forbidden {
-            provider,
-            status,
-            message: clean(message),
-        },
-        ProviderError::Status {
-            provider,
-            status,
-            message,
-        } => ProviderError::Status {
-            provider,
-            status,
-            message: clean(message),
-        },
-        ProviderError::Network { provider, message } => ProviderError::Network {
-            provider,
-            message: clean(message),
-        },
-        ProviderError::Malformed { provider, message } => ProviderError::Malformed {
-            provider,
-            message: clean(message),
-        },
-        ProviderError::NotFound(message) => ProviderError::NotFound(clean(message)),
-        ProviderError::Refused(message) => ProviderError::Refused(clean(message)),
-        ProviderError::Unsupported(message) => ProviderError::Unsupported(clean(message)),
-        other @ (ProviderError::RateLimited { .. } | ProviderError::Timeout { .. }) => other,
     }
 }
 
@@ -1814,7 +1759,7 @@ mod tests {
             },
         ];
         for error in errors {
-            let shown = redact(error, &[secret, "ab"]).to_string();
+            let shown = crate::providers::http::redact(error, &[secret, "ab"]).to_string();
             assert!(
                 !shown.contains(secret) && shown.contains("<redacted>"),
                 "{shown}"
