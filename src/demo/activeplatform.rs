@@ -27,7 +27,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{FakeServer, RecordedRequest, RequestLog};
+use super::{Body, FakeServer, RecordedRequest, RequestLog};
 
 /// The media type the API requires in `Accept` and `Content-Type`.
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
@@ -274,34 +274,6 @@ fn percent_decode(segment: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A request body as the handlers see it.
-enum Body {
-    Empty,
-    Json(Value),
-    /// Not JSON; kept as text for the request log.
-    Invalid(String),
-}
-
-impl Body {
-    fn parse(bytes: &[u8]) -> Body {
-        if bytes.trim_ascii().is_empty() {
-            return Body::Empty;
-        }
-        match serde_json::from_slice(bytes) {
-            Ok(value) => Body::Json(value),
-            Err(_) => Body::Invalid(String::from_utf8_lossy(bytes).into_owned()),
-        }
-    }
-
-    fn recorded(&self) -> Option<Value> {
-        match self {
-            Body::Empty => None,
-            Body::Json(value) => Some(value.clone()),
-            Body::Invalid(text) => Some(Value::String(text.clone())),
-        }
-    }
 }
 
 fn route_read(

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::data::{staff_author, wire_time};
-use super::{FakeServer, RecordedRequest, RequestLog};
+use super::{Body, FakeServer, RecordedRequest, RequestLog};
 
 /// Entities are stored in the API's own wire format (JSON objects exactly as the API returns them),
 /// so tests can inject any quirk (nulls, hyphenated/unknown keys, odd timestamps).
@@ -221,44 +221,15 @@ fn is_write(method: &Method) -> bool {
     )
 }
 
-/// A request body as the handlers see it.
-enum Body {
-    Empty,
-    Json(Value),
-    /// Not JSON; kept as text for the request log.
-    Invalid(String),
-}
-
-impl Body {
-    fn parse(bytes: &[u8]) -> Body {
-        if bytes.trim_ascii().is_empty() {
-            return Body::Empty;
-        }
-        match serde_json::from_slice(bytes) {
-            Ok(value) => Body::Json(value),
-            Err(_) => Body::Invalid(String::from_utf8_lossy(bytes).into_owned()),
-        }
-    }
-
-    fn recorded(&self) -> Option<Value> {
-        match self {
-            Body::Empty => None,
-            Body::Json(value) => Some(value.clone()),
-            Body::Invalid(text) => Some(Value::String(text.clone())),
-        }
-    }
-
-    /// The JSON object a write needs, or the 400 the API gives for anything else.
-    fn object(&self) -> Result<&Map<String, Value>, Reply> {
-        match self {
-            Body::Json(Value::Object(map)) => Ok(map),
-            _ => Err(Reply::api_error(
-                StatusCode::BAD_REQUEST,
-                "The request body must be a JSON object",
-                None,
-            )),
-        }
-    }
+/// The JSON object a write needs, or the 400 the API gives for anything else.
+fn object(body: &Body) -> Result<&Map<String, Value>, Reply> {
+    body.json_object().ok_or_else(|| {
+        Reply::api_error(
+            StatusCode::BAD_REQUEST,
+            "The request body must be a JSON object",
+            None,
+        )
+    })
 }
 
 fn route(
@@ -352,7 +323,7 @@ fn create_note(
     body: &Body,
     now: Timestamp,
 ) -> Result<Reply, Reply> {
-    let fields = body.object()?;
+    let fields = object(&body)?;
     let customer = match fields.get("customer_uuid") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
         _ => return Err(invalid("customer_uuid is required", "customer_uuid")),
@@ -400,7 +371,7 @@ fn create_note(
 /// Fields outside the documented four (`type`, `customer_uuid`…) are ignored, as they cannot
 /// be changed. A note's duration stays 0: only calls have one.
 fn update_note(store: &mut Store, uuid: &str, body: &Body, now: Timestamp) -> Result<Reply, Reply> {
-    let fields = body.object()?;
+    let fields = object(&body)?;
     let slot = *store.note_by_uuid.get(uuid).ok_or_else(note_not_found)?;
     let author_email = author_email_field(fields.get("author_email"))?;
     let text = text_field(fields.get("text"))?;

@@ -92,3 +92,40 @@ impl FakeServer {
         }
     }
 }
+
+/// A request body as the fake servers see it.
+pub(crate) enum Body {
+    Empty,
+    Json(serde_json::Value),
+    /// Not JSON; kept as text for the request log.
+    Invalid(String),
+}
+
+impl Body {
+    pub(crate) fn parse(bytes: &[u8]) -> Body {
+        if bytes.trim_ascii().is_empty() {
+            return Body::Empty;
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(value) => Body::Json(value),
+            Err(_) => Body::Invalid(String::from_utf8_lossy(bytes).into_owned()),
+        }
+    }
+
+    /// What the request log keeps: the JSON, or the raw text as a JSON string.
+    pub(crate) fn recorded(&self) -> Option<serde_json::Value> {
+        match self {
+            Body::Empty => None,
+            Body::Json(value) => Some(value.clone()),
+            Body::Invalid(text) => Some(serde_json::Value::String(text.clone())),
+        }
+    }
+
+    /// The JSON object a write needs, if that is what was sent.
+    pub(crate) fn json_object(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        match self {
+            Body::Json(serde_json::Value::Object(map)) => Some(map),
+            _ => None,
+        }
+    }
+}

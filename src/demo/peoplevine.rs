@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use super::{FakeServer, RecordedRequest, RequestLog};
+use super::{Body, FakeServer, RecordedRequest, RequestLog};
 
 pub mod data;
 pub use data::demo_data;
@@ -407,7 +407,7 @@ fn grant(
     body: &Body,
     now: Instant,
 ) -> Reply {
-    let fields = match body.object() {
+    let fields = match object(&body) {
         Ok(fields) => fields,
         Err(reply) => return reply,
     };
@@ -471,7 +471,7 @@ fn refresh(
     body: &Body,
     now: Instant,
 ) -> Reply {
-    let fields = match body.object() {
+    let fields = match object(&body) {
         Ok(fields) => fields,
         Err(reply) => return reply,
     };
@@ -525,44 +525,15 @@ fn new_token(prefix: &str, len: usize) -> String {
 // ---------------------------------------------------------------------------------------------
 // Requests.
 
-/// A request body as the handlers see it.
-enum Body {
-    Empty,
-    Json(Value),
-    /// Not JSON; kept as text for the request log.
-    Invalid(String),
-}
-
-impl Body {
-    fn parse(bytes: &[u8]) -> Body {
-        if bytes.trim_ascii().is_empty() {
-            return Body::Empty;
-        }
-        match serde_json::from_slice(bytes) {
-            Ok(value) => Body::Json(value),
-            Err(_) => Body::Invalid(String::from_utf8_lossy(bytes).into_owned()),
-        }
-    }
-
-    fn recorded(&self) -> Option<Value> {
-        match self {
-            Body::Empty => None,
-            Body::Json(value) => Some(value.clone()),
-            Body::Invalid(text) => Some(Value::String(text.clone())),
-        }
-    }
-
-    /// The JSON object a write needs, or the 400 the API gives for anything else.
-    fn object(&self) -> Result<&Map<String, Value>, Reply> {
-        match self {
-            Body::Json(Value::Object(map)) => Ok(map),
-            _ => Err(Reply::error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "The request body must be a JSON object.",
-            )),
-        }
-    }
+/// The JSON object a write needs, or the 400 the API gives for anything else.
+fn object(body: &Body) -> Result<&Map<String, Value>, Reply> {
+    body.json_object().ok_or_else(|| {
+        Reply::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request body must be a JSON object.",
+        )
+    })
 }
 
 /// Query parameters, and the headers that may stand in for them (`page_number`, `page_size`).
@@ -711,7 +682,7 @@ fn create_note(
     body: &Body,
     now: Timestamp,
 ) -> Result<Reply, Reply> {
-    let fields = body.object()?;
+    let fields = object(&body)?;
     let customer = store
         .customer(customer_id)
         .ok_or_else(customer_not_found)?
@@ -777,7 +748,7 @@ fn create_note(
 /// string (`"true"` for a flag); real booleans are taken too. Validated before anything
 /// changes, so a refused update leaves the note as it was.
 fn update_note(store: &mut Store, id: &str, body: &Body) -> Result<Reply, Reply> {
-    let fields = body.object()?;
+    let fields = object(&body)?;
     let slot = *store.note_by_id.get(id).ok_or_else(note_not_found)?;
     let mut changes: Vec<(&str, Value)> = Vec::new();
     for key in ["type", "reminder", "subject", "details"] {
@@ -839,7 +810,7 @@ fn add_message(
     body: &Body,
     now: Timestamp,
 ) -> Result<Reply, Reply> {
-    let fields = body.object()?;
+    let fields = object(&body)?;
     let message = optional_string(fields, "message")?.unwrap_or_default();
     let attachment = optional_string(fields, "attachment")?;
     if message.trim().is_empty() && attachment.is_none() {
