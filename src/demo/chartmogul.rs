@@ -323,7 +323,7 @@ fn create_note(
     body: &Body,
     now: Timestamp,
 ) -> Result<Reply, Reply> {
-    let fields = object(&body)?;
+    let fields = object(body)?;
     let customer = match fields.get("customer_uuid") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
         _ => return Err(invalid("customer_uuid is required", "customer_uuid")),
@@ -371,7 +371,7 @@ fn create_note(
 /// Fields outside the documented four (`type`, `customer_uuid`…) are ignored, as they cannot
 /// be changed. A note's duration stays 0: only calls have one.
 fn update_note(store: &mut Store, uuid: &str, body: &Body, now: Timestamp) -> Result<Reply, Reply> {
-    let fields = object(&body)?;
+    let fields = object(body)?;
     let slot = *store.note_by_uuid.get(uuid).ok_or_else(note_not_found)?;
     let author_email = author_email_field(fields.get("author_email"))?;
     let text = text_field(fields.get("text"))?;

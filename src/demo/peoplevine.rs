@@ -407,7 +407,7 @@ fn grant(
     body: &Body,
     now: Instant,
 ) -> Reply {
-    let fields = match object(&body) {
+    let fields = match object(body) {
         Ok(fields) => fields,
         Err(reply) => return reply,
     };
@@ -471,7 +471,7 @@ fn refresh(
     body: &Body,
     now: Instant,
 ) -> Reply {
-    let fields = match object(&body) {
+    let fields = match object(body) {
         Ok(fields) => fields,
         Err(reply) => return reply,
     };
@@ -682,7 +682,7 @@ fn create_note(
     body: &Body,
     now: Timestamp,
 ) -> Result<Reply, Reply> {
-    let fields = object(&body)?;
+    let fields = object(body)?;
     let customer = store
         .customer(customer_id)
         .ok_or_else(customer_not_found)?
@@ -748,7 +748,7 @@ fn create_note(
 /// string (`"true"` for a flag); real booleans are taken too. Validated before anything
 /// changes, so a refused update leaves the note as it was.
 fn update_note(store: &mut Store, id: &str, body: &Body) -> Result<Reply, Reply> {
-    let fields = object(&body)?;
+    let fields = object(body)?;
     let slot = *store.note_by_id.get(id).ok_or_else(note_not_found)?;
     let mut changes: Vec<(&str, Value)> = Vec::new();
     for key in ["type", "reminder", "subject", "details"] {
@@ -810,7 +810,7 @@ fn add_message(
     body: &Body,
     now: Timestamp,
 ) -> Result<Reply, Reply> {
-    let fields = object(&body)?;
+    let fields = object(body)?;
     let message = optional_string(fields, "message")?.unwrap_or_default();
     let attachment = optional_string(fields, "attachment")?;
     if message.trim().is_empty() && attachment.is_none() {
