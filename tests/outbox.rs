@@ -336,3 +336,68 @@ async fn a_crash_while_sending_is_reconciled_on_restart() {
     assert!(rig.unsent().await.is_empty());
     assert_eq!(notes_on_server(&server).await.len(), 1, "not created twice");
 }
+
+/// A 500 on a create says nothing about whether the note was made: the outbox looks for it
+/// before sending again, finds nothing, and the second attempt succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_then_success_creates_the_note_once_after_looking_for_it() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let mock = MockServer::start().await;
+    let note = call("Server hiccup");
+    let created = serde_json::json!({
+        "uuid": "note_1", "customer_uuid": "cus_1", "type": "call",
+        "text": "Server hiccup", "call_duration": 900,
+        "author": "Sara (sara@example.com)",
+        "created_at": crm_notes::providers::chartmogul::wire_time(note.created_at),
+        "updated_at": crm_notes::providers::chartmogul::wire_time(note.created_at),
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/customer_notes"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("500 Internal Server Error"))
+        .up_to_n_times(1)
+        .mount(&mock)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/customer_notes"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(&created))
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customer_notes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "entries": [], "has_more": false, "cursor": null
+        })))
+        .mount(&mock)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig(client(&mock.uri(), "key-1234"), &dir.path().join("s.db"));
+    rig.worker.start(&tokio::runtime::Handle::current());
+    rig.worker.submit(
+        &tokio::runtime::Handle::current(),
+        0,
+        "local-1".into(),
+        WriteOp::Create(note),
+    );
+    assert!(matches!(rig.outcome().await, OutboxReport::Queued { .. }));
+    assert_eq!(rig.unsent().await[0].state, OutboxState::Unknown);
+    rig.worker.retry_now();
+    match rig.outcome().await {
+        OutboxReport::Confirmed { note: Some(n), .. } => assert_eq!(n.id, "note_1"),
+        other => panic!("unexpected {other:?}"),
+    }
+    let requests = mock.received_requests().await.unwrap_or_default();
+    let posts = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    let lists = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .count();
+    assert_eq!(posts, 2, "sent once, then once more after reconciling");
+    assert!(lists >= 1, "looked for it before sending again");
+    assert!(rig.unsent().await.is_empty());
+}
