@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
-use crate::app::{FetchEvent, FetchKind, FetchRequest, FetchSlot, Fetched, Msg};
+use crate::app::{FetchEvent, FetchKind, FetchRequest, FetchSlot, Fetched, MessageSent, Msg};
 use crate::model::{Capabilities, Customer, CustomerQuery, Page};
 use crate::providers::{ProviderError, SharedProvider};
 
@@ -118,6 +118,35 @@ impl Fetcher {
         let task = execute(provider, request, self.tx.clone(), self.in_flight.clone());
         let handle = self.runtime.spawn(task);
         self.running.insert(key, handle.abort_handle());
+    }
+
+    /// Adds a message to a note's thread and reports the outcome as `Msg::MessageSent`.
+    /// Unlike fetches it is never replaced by a newer request: each message is the agent's
+    /// writing and must get its own answer.
+    pub fn add_message(&self, account: usize, note_id: String, local_id: String, text: String) {
+        let provider = self.providers.get(account).cloned();
+        let (tx, in_flight) = (self.tx.clone(), self.in_flight.clone());
+        self.runtime.spawn(async move {
+            let result = match provider {
+                Some(provider) => match in_flight.acquire_owned().await {
+                    Ok(_permit) => provider
+                        .add_message(&note_id, &text)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(_) => Err("shutting down".to_string()),
+                },
+                None => Err(format!("no account number {}", account + 1)),
+            };
+            if let Err(error) = &result {
+                tracing::warn!(account, %error, "adding a message failed");
+            }
+            let _ = tx.send(Msg::MessageSent(Box::new(MessageSent {
+                account,
+                note_id,
+                local_id,
+                result,
+            })));
+        });
     }
 
     /// Aborts everything (on quit).

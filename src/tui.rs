@@ -189,6 +189,18 @@ fn perform(
                 }
             }
             Effect::Copy(text) => copy_via_osc52(&text),
+            Effect::AddMessage {
+                account,
+                note_id,
+                local_id,
+                text,
+            } => {
+                if let Some(services) = services.as_ref() {
+                    services
+                        .fetcher
+                        .add_message(account, note_id, local_id, text);
+                }
+            }
             Effect::Quit => quit = true,
         }
     }

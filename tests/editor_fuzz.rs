@@ -56,9 +56,9 @@ fn app(now: jiff::Timestamp) -> App {
 }
 
 const ALPHABET: &[char] = &[
-    'a', 'q', 'j', 'k', 'n', 'c', 'C', 'e', 'd', 'y', 'r', '?', '1', '5', 'm', 'h', 's', ':',
-    '-', ' ', '0', '9', 'é', '📞', '日', '\u{1b}', '\u{7}', '\u{202e}', '\u{0}', '\t', '\r',
-    '\u{9b}', '[', ']', ';',
+    'a', 'q', 'j', 'k', 'n', 'c', 'C', 'e', 'd', 'y', 'r', '?', '1', '5', 'm', 'h', 's', ':', '-',
+    ' ', '0', '9', 'é', '📞', '日', '\u{1b}', '\u{7}', '\u{202e}', '\u{0}', '\t', '\r', '\u{9b}',
+    '[', ']', ';',
 ];
 
 fn random_key(rng: &mut fastrand::Rng) -> KeyEvent {
@@ -176,5 +176,8 @@ fn random_typing_and_pasting_never_panics_and_submits_only_clean_input() {
             }
         }
     }
-    assert!(submitted > 0, "the random input should get some notes through");
+    assert!(
+        submitted > 0,
+        "the random input should get some notes through"
+    );
 }

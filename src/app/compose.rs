@@ -110,7 +110,7 @@ impl App {
         self.now.unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
-    fn error(&mut self, text: String) {
+    pub(super) fn error(&mut self, text: String) {
         self.status = Some(StatusMessage {
             text,
             error: true,
@@ -146,7 +146,18 @@ impl App {
         }
     }
 
-    fn provider_name(&self, account: usize) -> &'static str {
+    /// `editor` as its account can use it: When left to the provider where it dates notes
+    /// itself (`Capabilities.sets_time` off).
+    fn fitted(&self, mut editor: Editor) -> Editor {
+        if let Some(tab) = self.accounts.get(editor.account) {
+            if !tab.capabilities.sets_time {
+                editor.lock_time(tab.provider.display_name());
+            }
+        }
+        editor
+    }
+
+    pub(super) fn provider_name(&self, account: usize) -> &'static str {
         self.accounts
             .get(account)
             .map_or("The server", |a| a.provider.display_name())
@@ -222,7 +233,7 @@ impl App {
                 can_call,
             ),
         };
-        self.editor = Some(editor);
+        self.editor = Some(self.fitted(editor));
         self.focus = Pane::Note;
         if changed {
             self.save_draft(effects);
@@ -322,7 +333,7 @@ impl App {
             }
             None => Editor::edit(self.active, &customer_id, &customer_name, &note, &self.tz),
         };
-        self.editor = Some(editor);
+        self.editor = Some(self.fitted(editor));
         self.focus = Pane::Note;
     }
 
@@ -346,7 +357,7 @@ impl App {
     }
 
     /// Why the entry `id` can't be changed right now (a write about it is under way).
-    fn busy_reason(&self, id: &str) -> String {
+    pub(super) fn busy_reason(&self, id: &str) -> String {
         let Some(write) = self.view().and_then(|v| v.writes.about(id)) else {
             return String::new();
         };
@@ -486,6 +497,7 @@ impl App {
                     self.save_draft(effects);
                 }
             }
+            None if self.composer.is_some() => self.paste_into_composer(text),
             None => self.inform("To paste a note, open the editor first (n or c)".to_string()),
         }
     }
@@ -909,7 +921,7 @@ impl App {
             let mut editor =
                 Editor::from_draft(account, &customer_name, &draft, original, can_call);
             editor.server_error = Some(error.clone());
-            self.editor = Some(editor);
+            self.editor = Some(self.fitted(editor));
             self.focus = Pane::Note;
             self.error(format!("{provider} refused the note: {error}"));
         } else {

@@ -143,6 +143,9 @@ pub struct Editor {
     pub tried_to_save: bool,
     /// The server's message when it refused this note (4xx), shown until the next save.
     pub server_error: Option<String>,
+    /// The provider that dates notes itself (`Capabilities.sets_time` off): When is then
+    /// shown as its doing and skipped by Tab, and saving sends the time of the save.
+    pub time_set_by: Option<&'static str>,
 }
 
 impl Editor {
@@ -174,6 +177,7 @@ impl Editor {
             can_call,
             tried_to_save: false,
             server_error: None,
+            time_set_by: None,
         };
         editor.focus_on(focus);
         editor
@@ -211,6 +215,7 @@ impl Editor {
             can_call,
             tried_to_save: false,
             server_error: None,
+            time_set_by: None,
         };
         editor.focus_on(Field::Text);
         editor
@@ -246,6 +251,7 @@ impl Editor {
             can_call: true,
             tried_to_save: false,
             server_error: None,
+            time_set_by: None,
         };
         editor.focus_on(Field::Text);
         editor
@@ -270,6 +276,19 @@ impl Editor {
             Field::Duration => self.kind == NoteKind::Call,
             Field::Type => !self.is_edit(),
             _ => true,
+        }
+    }
+
+    /// Whether Tab stops at `field`: shown, and not When where the provider sets the time.
+    pub fn focusable(&self, field: Field) -> bool {
+        self.shows(field) && !(field == Field::When && self.time_set_by.is_some())
+    }
+
+    /// Makes When the provider's to set (see `time_set_by`); leaves it if it had the cursor.
+    pub fn lock_time(&mut self, provider: &'static str) {
+        self.time_set_by = Some(provider);
+        if self.focus == Field::When {
+            self.focus_on(Field::Text);
         }
     }
 
@@ -300,7 +319,7 @@ impl Editor {
                 (index + len - 1) % len
             };
             let field = Field::ORDER[index];
-            if self.shows(field) {
+            if self.focusable(field) {
                 self.focus_on(field);
                 return;
             }
@@ -406,24 +425,12 @@ impl Editor {
     }
 
     fn type_into(&mut self, field: Field, key: &KeyEvent) -> EditorEvent {
-        let input = Input::from(*key);
-        match input.key {
-            // Control characters never reach a note (a terminal may send one as a key), nor
-            // do bidi overrides: what sanitising would remove is not typed in the first place.
-            Key::Char(c) if c.is_control() => return EditorEvent::Ignored,
-            Key::Char(c)
-                if !c.is_ascii()
-                    && crate::text::sanitize(c.encode_utf8(&mut [0; 4])).is_empty() =>
-            {
-                return EditorEvent::Ignored;
-            }
-            Key::Null | Key::Esc | Key::F(_) => return EditorEvent::Ignored,
-            _ => {}
-        }
         let Some(area) = self.area_mut(field) else {
             return EditorEvent::Ignored;
         };
-        let mut changed = area.input(input);
+        let Some(mut changed) = type_key(area, key) else {
+            return EditorEvent::Ignored;
+        };
         if field != Field::Text {
             // Keys like Ctrl-M or a yank can still add a line break: fold it back.
             changed |= keep_one_line(area);
@@ -468,13 +475,18 @@ impl Editor {
             Ok(None)
         };
         let when = self.value(Field::When);
+        let locked = self.time_set_by.is_some();
         let created_at = match (&self.target, now) {
-            // An edit that leaves the time alone keeps it, however old the note is.
-            (Target::Edit(note), _) if when == when_input(note.created_at, tz) => {
+            // An edit that leaves the time alone keeps it, however old the note is; where the
+            // provider dates notes, an edit cannot move it at all.
+            (Target::Edit(note), _) if locked || when == when_input(note.created_at, tz) => {
                 Ok(note.created_at)
             }
+            // The provider stamps it on arrival; the time of the save is our best guess,
+            // and what the outbox matches against if the outcome is unknown.
+            (Target::New, Some(now)) if locked => Ok(crate::when::whole_seconds(now)),
             (_, Some(now)) => parse_when(&when, now, tz)
-                .map(whole_seconds)
+                .map(crate::when::whole_seconds)
                 .map_err(|e| e.to_string()),
             (_, None) => Err("waiting for the clock — try again in a moment".to_string()),
         };
@@ -592,8 +604,9 @@ impl Editor {
             Ok(None) => {}
             Err(_) => parts.push("as ?".to_string()),
         }
-        parts.push(match (&check.created_at, now) {
-            (Ok(at), Some(now)) => describe_when(*at, now, tz),
+        parts.push(match (&check.created_at, now, self.time_set_by) {
+            (Ok(_), _, Some(provider)) if !self.is_edit() => format!("dated by {provider}"),
+            (Ok(at), Some(now), _) => describe_when(*at, now, tz),
             _ => "?".to_string(),
         });
         if let Target::Edit(note) = &self.target {
@@ -641,12 +654,6 @@ pub fn when_input(at: Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
-/// The time sent to the server: whole seconds, so that reconciling a write whose outcome
-/// is unknown compares like with like.
-fn whole_seconds(at: Timestamp) -> Timestamp {
-    Timestamp::from_second(at.as_second()).unwrap_or(at)
-}
-
 /// Empty means the account's default author; anything else must look like an email.
 fn check_author(value: &str) -> Result<Option<String>, String> {
     let author = value.trim();
@@ -664,6 +671,25 @@ fn check_author(value: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// One key typed into a text area (the editor's fields, the message composer). `None` when
+/// the key is not text: control characters (a terminal may send one as a key) and bidi
+/// overrides never reach a note, since what sanitising would remove is not typed in the first
+/// place. Otherwise whether the content changed.
+pub(super) fn type_key(area: &mut TextArea<'static>, key: &KeyEvent) -> Option<bool> {
+    let input = Input::from(*key);
+    match input.key {
+        Key::Char(c) if c.is_control() => return None,
+        Key::Char(c)
+            if !c.is_ascii() && crate::text::sanitize(c.encode_utf8(&mut [0; 4])).is_empty() =>
+        {
+            return None;
+        }
+        Key::Null | Key::Esc | Key::F(_) => return None,
+        _ => {}
+    }
+    Some(area.input(input))
+}
+
 const DURATION_HINT: &str = "15m, 1h30m, 1:30";
 const TEXT_HINT: &str = "what was said or done";
 const WHEN_HINT: &str = "now, -2h, yesterday 14:00";
@@ -671,7 +697,7 @@ const AUTHOR_HINT: &str = "the account's default author";
 
 /// A text field holding `value`, with no underline on the cursor's line (the focused
 /// field shows a block cursor instead).
-fn field_area(value: &str, multi_line: bool, hint: &str) -> TextArea<'static> {
+pub(super) fn field_area(value: &str, multi_line: bool, hint: &str) -> TextArea<'static> {
     let lines: Vec<String> = if multi_line {
         value.split('\n').map(str::to_string).collect()
     } else {

@@ -31,6 +31,8 @@ pub enum Action {
     Stopwatch,
     Edit,
     Delete,
+    /// Write a message to the selected note's thread (accounts with `Capabilities.messages`).
+    AddMessage,
     /// A key reserved for a feature that later versions build.
     NotYet(Planned),
 }
@@ -80,7 +82,7 @@ impl Action {
             Action::Contacts => "show the customer's contacts (people)",
             Action::Refresh => "refresh customers and timeline, retry unsent notes",
             Action::Copy => "copy the note's text",
-            Action::OpenInBrowser => "open the customer in the browser",
+            Action::OpenInBrowser => "open the attachment, the note or the customer",
             Action::Help => "this help",
             Action::Quit => "quit",
             Action::SwitchAccount(_) => "switch account",
@@ -89,6 +91,7 @@ impl Action {
             Action::Stopwatch => "start / stop the call stopwatch",
             Action::Edit => "edit the selected note",
             Action::Delete => "delete the selected note (asks first)",
+            Action::AddMessage => "add a message to the note's thread (Ctrl-S sends)",
             Action::NotYet(_) => "not available yet",
         }
     }
@@ -202,6 +205,7 @@ pub const KEYMAP: &[Binding] = &[
     bind(Chord::ch('C'), Action::Stopwatch),
     bind(Chord::ch('e'), Action::Edit),
     bind(Chord::ch('d'), Action::Delete),
+    bind(Chord::ch('m'), Action::AddMessage),
     bind(Chord::ch('/'), Action::NotYet(Planned::Filter)),
     bind(Chord::ch('a'), Action::NotYet(Planned::Author)),
     bind(Chord::ch('t'), Action::NotYet(Planned::KindFilter)),

@@ -2,6 +2,7 @@
 //! into state changes and `Effect`s; it never does I/O, never awaits and never reads the clock.
 
 mod compose;
+pub mod composer;
 pub mod customers;
 pub mod editor;
 pub mod keys;
@@ -27,6 +28,8 @@ use list::ListCursor;
 use note::{ContactList, NotePane};
 use timeline::Timeline;
 
+pub use composer::MessageSent;
+
 /// Everything that can happen to the app: input, and results from the fetch layer.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -45,6 +48,9 @@ pub enum Msg {
     Outbox(Box<crate::outbox::OutboxReport>),
     /// Text pasted into the terminal (bracketed paste): it goes into the open editor.
     Paste(String),
+    /// The provider's answer to `Effect::AddMessage` (boxed: it is rare, and would make
+    /// every message as big as itself).
+    MessageSent(Box<MessageSent>),
 }
 
 /// A result from the fetch layer. `generation` is the number of the request it answers; a
@@ -108,6 +114,15 @@ pub enum Effect {
     /// Drop a refused write from the outbox: its content went back to the agent.
     DiscardOutbox {
         outbox_id: i64,
+    },
+    /// Add a message to a note's thread (Peoplevine). Not queued in the outbox: the agent
+    /// sees it "sending…" and gets the text back if it fails. The answer is
+    /// `Msg::MessageSent` with the same `local_id`.
+    AddMessage {
+        account: usize,
+        note_id: String,
+        local_id: String,
+        text: String,
     },
     Quit,
 }
@@ -201,6 +216,10 @@ pub struct AccountView {
     pub drafts: HashMap<(String, Option<String>), crate::store::Draft>,
     /// The author of new notes unless the agent types another (`set_author_email`).
     pub author_email: Option<String>,
+    /// Messages handed to the provider and not answered yet, oldest first.
+    pub pending_messages: Vec<composer::PendingMessage>,
+    /// Messages begun and closed with Esc, or given back after a failed send, by note id.
+    pub message_drafts: HashMap<String, String>,
 }
 
 /// The status line's message: an error (red, stays until replaced or dismissed) or a piece
@@ -247,6 +266,8 @@ pub struct App {
     pub(crate) now: Option<Timestamp>,
     /// The note or call being written; while it is open it has the keyboard.
     pub(crate) editor: Option<editor::Editor>,
+    /// A message being written to the selected note's thread; it has the keyboard too.
+    pub(crate) composer: Option<composer::Composer>,
     /// A y/n question in the status line; the next key answers it.
     pub(crate) confirm: Option<compose::Confirm>,
     pub(crate) stopwatch: Option<compose::Stopwatch>,
@@ -274,6 +295,7 @@ impl App {
             tick: 0,
             now: None,
             editor: None,
+            composer: None,
             confirm: None,
             stopwatch: None,
             next_local: 1,
@@ -333,6 +355,7 @@ impl App {
             Msg::Now(now) => self.now = Some(now),
             Msg::Outbox(report) => self.on_outbox(*report, &mut effects),
             Msg::Paste(text) => self.on_paste(&text, &mut effects),
+            Msg::MessageSent(sent) => self.on_message_sent(*sent),
         }
         effects
     }
@@ -346,6 +369,10 @@ impl App {
             }
             if self.editor.is_some() {
                 self.on_editor_key(key, effects);
+                return;
+            }
+            if self.composer.is_some() {
+                self.on_composer_key(key, effects);
                 return;
             }
         }
@@ -397,6 +424,7 @@ impl App {
             Action::Stopwatch => self.toggle_stopwatch(effects),
             Action::Edit => self.edit_selected(effects),
             Action::Delete => self.ask_delete(),
+            Action::AddMessage => self.open_composer(),
         }
     }
 
@@ -424,6 +452,7 @@ impl App {
         if self.screen != Screen::Browser
             || self.help_open
             || self.editor.is_some()
+            || self.composer.is_some()
             || self.confirm.is_some()
         {
             return;
@@ -830,26 +859,52 @@ impl App {
         }
     }
 
+    /// `o`: the most specific link there is — the selected note's attachment, else the note
+    /// itself in the provider's web app, else the selected customer — or why there is none.
     fn open_in_browser(&mut self, effects: &mut Vec<Effect>) {
-        let Some(customer) = self.view().and_then(|v| v.customers.selected()) else {
-            self.inform("No customer selected".to_string());
-            return;
+        let provider = self
+            .account()
+            .map_or("this provider", |a| a.provider.display_name());
+        let view = self.view();
+        let note = view.and_then(|v| v.timeline.selected());
+        let customer = view.and_then(|v| v.customers.selected());
+        let link = |url: &Option<String>| url.clone().filter(|u| !u.trim().is_empty());
+        let attachment = note
+            .and_then(|n| n.extras.attachment.as_ref())
+            .and_then(|a| Some((a.name.clone(), link(&a.url)?)));
+        let (url, text) = if let Some((name, url)) = attachment {
+            (
+                Some(url),
+                format!("Opening the attachment {name} in the browser"),
+            )
+        } else if let Some(url) = note.and_then(|n| link(&n.web_url)) {
+            (Some(url), format!("Opening the note in {provider}"))
+        } else {
+            match customer {
+                Some(customer) => match link(&customer.web_url) {
+                    Some(url) => (
+                        Some(url),
+                        format!("Opening {} in the browser", customer.name),
+                    ),
+                    None if note.is_some() => (
+                        None,
+                        format!(
+                            "Nothing to open: neither this note nor {} has a web link in {provider}",
+                            customer.name
+                        ),
+                    ),
+                    None => (
+                        None,
+                        format!("{} has no web link in {provider}", customer.name),
+                    ),
+                },
+                None => (None, "No customer selected".to_string()),
+            }
         };
-        match customer.web_url.clone().filter(|u| !u.is_empty()) {
-            Some(url) => {
-                let text = format!("Opening {} in the browser", customer.name);
-                effects.push(Effect::OpenUrl(url));
-                self.inform(text);
-            }
-            None => {
-                let provider = self
-                    .account()
-                    .map(|a| a.provider.display_name())
-                    .unwrap_or("this provider");
-                let text = format!("{} has no web link in {provider}", customer.name);
-                self.inform(text);
-            }
+        if let Some(url) = url {
+            effects.push(Effect::OpenUrl(url));
         }
+        self.inform(text);
     }
 
     fn switch_account(&mut self, index: usize, effects: &mut Vec<Effect>) {
@@ -926,6 +981,8 @@ fn add_signed(value: usize, delta: isize) -> usize {
     }
 }
 
+#[cfg(test)]
+mod extras_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -30,6 +30,8 @@ fn caps(create: bool, calls: bool, edit: bool, delete: bool) -> Capabilities {
         delete,
         contacts: true,
         web_link: true,
+        // ChartMogul takes a note's time from us.
+        sets_time: true,
         ..Capabilities::default()
     }
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
-use crate::app::editor::{Check, Editor, Field};
+use crate::app::editor::{Check, Editor, Field, Target, when_input};
 use crate::model::NoteKind;
 use crate::ui::note::wrap;
 use crate::ui::{fit, text_width, theme};
@@ -103,9 +103,21 @@ fn draw_row(app: &App, editor: &Editor, check: &Check, row: &Row, frame: &mut Fr
             let style = if focused { theme::key() } else { theme::dim() };
             let label = fit(field.label(), usize::from(label_w));
             frame.render_widget(Paragraph::new(Span::styled(label, style)), area);
-            match editor.area(*field) {
-                Some(text_area) => frame.render_widget(text_area, value),
-                None => {
+            match (editor.area(*field), editor.time_set_by) {
+                // The provider dates notes itself: nothing to type, so no field to type in.
+                (Some(_), Some(provider)) if *field == Field::When => {
+                    let text = match &editor.target {
+                        Target::Edit(note) => format!(
+                            "{} · set by {provider}",
+                            when_input(note.created_at, &app.tz)
+                        ),
+                        Target::New => format!("set by {provider} when saved"),
+                    };
+                    let text = fit(&text, usize::from(value.width));
+                    frame.render_widget(Paragraph::new(Span::styled(text, theme::dim())), value);
+                }
+                (Some(text_area), _) => frame.render_widget(text_area, value),
+                (None, _) => {
                     // The choices are drawn as chips (` note `): start one column early so
                     // their words line up with the other fields' values.
                     let chips = Rect {

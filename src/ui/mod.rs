@@ -1,6 +1,7 @@
 //! Drawing only: `draw` renders an `App` into a frame and never changes it. `layout` is the
 //! one place pane rectangles are computed; `App` hit-tests mouse clicks with it too.
 
+pub mod composer;
 pub mod customers;
 pub mod editor;
 pub mod help;
@@ -11,6 +12,8 @@ pub mod theme;
 pub mod timeline;
 pub mod welcome;
 
+#[cfg(test)]
+mod extras_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The Note pane: the selected note in full (header, then the text wrapped to the pane), or
-//! the selected customer's contacts. `content_height` lets `App` clamp the scroll to what
+//! The Note pane: the selected note in full (header, the provider's extras, the text wrapped
+//! to the pane, the message thread), the message composer, or the selected customer's
+//! contacts. `content_height` lets `App` clamp the scroll to what
 //! `draw` will show, using the same wrapping.
 
 use jiff::tz::TimeZone;
@@ -9,12 +10,15 @@ use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use crate::app::composer::PendingMessage;
 use crate::app::note::ContactList;
 use crate::app::writes::{EntryMark, LocalWrite};
 use crate::app::{App, Pane};
-use crate::model::Note;
+use crate::model::{Note, ProviderKind};
 use crate::store::WriteOp;
-use crate::ui::timeline::{kind_label, kind_style};
+use crate::ui::timeline::{
+    CLIP, LOCK, SYSTEM_LABEL, is_system, kind_label, kind_style, short_time,
+};
 use crate::ui::{Areas, char_width, fit, layout, text_width, theme};
 
 /// The Note pane's top border doubles as the line under the Timeline pane.
@@ -34,6 +38,16 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
             .border_style(theme::border(true));
         frame.render_widget(block, areas.note);
         crate::ui::editor::draw(app, editor, frame, areas.note_body());
+        return;
+    }
+    if let Some(composer) = app.composer().filter(|c| c.account == app.active_account()) {
+        let block = Block::bordered()
+            .border_set(JOINED_TOP)
+            .title(crate::ui::composer::title(composer))
+            .title_style(theme::title(true))
+            .border_style(theme::border(true));
+        frame.render_widget(block, areas.note);
+        crate::ui::composer::draw(app, composer, frame, areas.note_body());
         return;
     }
     let focused = app.focus == Pane::Note;
@@ -67,7 +81,7 @@ pub fn content_height(app: &App) -> usize {
 }
 
 /// Everything the pane would show, wrapped to `width`.
-fn content(app: &App, width: u16) -> Vec<Line<'static>> {
+pub(crate) fn content(app: &App, width: u16) -> Vec<Line<'static>> {
     let width = usize::from(width);
     let mut out = Vec::new();
     let Some(view) = app.view() else {
@@ -82,16 +96,35 @@ fn content(app: &App, width: u16) -> Vec<Line<'static>> {
             None => push_wrapped(&mut out, "Loading contacts…", theme::dim(), width),
         }
     } else if let Some(note) = view.timeline.selected() {
+        let provider = app.account().map(|a| a.provider);
         if let Some(write) = view.writes.about(&note.id) {
-            let provider = app
-                .account()
-                .map_or("the server", |a| a.provider.display_name());
-            let (text, style) = write_state(write, provider);
+            let name = provider.map_or("the server", ProviderKind::display_name);
+            let (text, style) = write_state(write, name);
             push_wrapped(&mut out, &text, style, width);
         }
-        note_lines(note, &app.tz, width, &mut out);
+        let context = NoteContext {
+            tz: &app.tz,
+            provider,
+            threads: app.account().is_some_and(|a| a.capabilities.messages),
+            pending: view
+                .pending_messages
+                .iter()
+                .filter(|m| m.note_id == note.id)
+                .collect(),
+        };
+        note_lines(note, &context, width, &mut out);
     }
     out
+}
+
+/// What drawing a note needs besides the note.
+struct NoteContext<'a> {
+    tz: &'a TimeZone,
+    provider: Option<ProviderKind>,
+    /// The account's notes have message threads (so an empty one is worth a line).
+    threads: bool,
+    /// Messages to this note still on their way.
+    pending: Vec<&'a PendingMessage>,
 }
 
 /// The line above a note that a write is about: where that write is.
@@ -116,32 +149,34 @@ fn write_state(write: &LocalWrite, provider: &str) -> (String, Style) {
     }
 }
 
-fn note_lines(note: &Note, tz: &TimeZone, width: usize, out: &mut Vec<Line<'static>>) {
+/// The header (when, what, who), the provider's extras, the text, then the message thread.
+fn note_lines(note: &Note, context: &NoteContext, width: usize, out: &mut Vec<Line<'static>>) {
+    let tz = context.tz;
     let when = note
         .created_at
         .to_zoned(tz.clone())
         .strftime("%a %Y-%m-%d %H:%M %Z")
         .to_string();
     let kind = kind_label(note);
-    if text_width(&when) + 2 + text_width(&kind) <= width {
-        out.push(Line::from(vec![
+    push_spans(
+        out,
+        vec![
             Span::styled(when, theme::strong()),
             Span::raw("  "),
             Span::styled(kind, kind_style(note)),
-        ]));
+        ],
+        width,
+    );
+    if is_system(note) {
+        push_wrapped(out, SYSTEM_LABEL, theme::system(), width);
     } else {
-        push_wrapped(out, &when, theme::strong(), width);
-        push_wrapped(out, &kind, kind_style(note), width);
-    }
-    let author = match (note.author_name.as_deref(), note.author_email.as_deref()) {
-        (Some(name), Some(email)) if !name.is_empty() && !email.is_empty() => {
-            format!("{name} <{email}>")
-        }
-        _ => note.author_label().to_string(),
-    };
-    push_wrapped(out, &author, Style::new(), width);
-    if let Some(subject) = note.subject.as_deref().filter(|s| !s.trim().is_empty()) {
-        push_wrapped(out, &format!("Subject: {subject}"), theme::strong(), width);
+        let author = match (note.author_name.as_deref(), note.author_email.as_deref()) {
+            (Some(name), Some(email)) if !name.is_empty() && !email.is_empty() => {
+                format!("{name} <{email}>")
+            }
+            _ => note.author_label().to_string(),
+        };
+        push_wrapped(out, &author, Style::new(), width);
     }
     // An edit within a minute of writing is the same sitting, not worth a line.
     if let Some(updated) = note.updated_at {
@@ -153,8 +188,204 @@ fn note_lines(note: &Note, tz: &TimeZone, width: usize, out: &mut Vec<Line<'stat
             push_wrapped(out, &edited, theme::dim(), width);
         }
     }
+    extras_lines(note, context, width, out);
     out.push(Line::default());
     push_wrapped(out, &note.text, Style::new(), width);
+    thread_lines(note, context, width, out);
+}
+
+/// What only some providers have, each line only when there is something to say: the
+/// subject as a title, status, priority and confidentiality, tags, reminder, assignees
+/// (Peoplevine); what the note is on and its attachment (ActivePlatform).
+fn extras_lines(note: &Note, context: &NoteContext, width: usize, out: &mut Vec<Line<'static>>) {
+    let extras = &note.extras;
+    if let Some(subject) = note.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+        push_wrapped(out, subject.trim(), theme::strong(), width);
+    }
+    let mut flags = Vec::new();
+    if let Some(status) = extras.status.as_deref().filter(|s| !s.trim().is_empty()) {
+        flags.push(Span::styled(
+            status.trim().to_string(),
+            theme::note_status(status),
+        ));
+    }
+    if extras.priority {
+        flags.push(Span::styled("! priority", theme::priority()));
+    }
+    if extras.confidential {
+        flags.push(Span::styled(
+            format!("{LOCK} confidential"),
+            theme::confidential(),
+        ));
+    }
+    let flags: Vec<Span<'static>> = flags
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, span)| [(i > 0).then(|| Span::raw("  ")), Some(span)])
+        .flatten()
+        .collect();
+    if !flags.is_empty() {
+        push_spans(out, flags, width);
+    }
+    let tags: Vec<String> = extras
+        .tags
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("#{t}"))
+        .collect();
+    if !tags.is_empty() {
+        push_wrapped(out, &tags.join(" "), theme::tag(), width);
+    }
+    if let Some(reminder) = extras.reminder.as_deref().filter(|r| !r.trim().is_empty()) {
+        // A time reads in the app's time zone like every other; anything else as given.
+        let when = match reminder.trim().parse::<jiff::Timestamp>() {
+            Ok(at) => short_time(at, context.tz),
+            Err(_) => reminder.trim().to_string(),
+        };
+        push_wrapped(out, &format!("reminder: {when}"), theme::info(), width);
+    }
+    if !extras.assignees.is_empty() {
+        let names = extras.assignees.join(", ");
+        push_wrapped(out, &format!("assigned: {names}"), Style::new(), width);
+    }
+    if let Some(on) = attached_to(note, context.provider) {
+        push_wrapped(out, &on, theme::dim(), width);
+    }
+    if let Some(file) = &extras.attachment {
+        let mut label = format!("{CLIP} {}", file.name);
+        if let Some(size) = file.size {
+            label.push_str(&format!(" · {}", human_size(size)));
+        }
+        let mut spans = vec![Span::raw(label)];
+        if file.url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+            spans.push(Span::styled("  o opens it", theme::dim()));
+        }
+        push_spans(out, spans, width);
+    }
+}
+
+/// "on Subscription #1234": what an ActivePlatform note belongs to. A note without an
+/// `original_type` is on the account itself, which ActivePlatform notes say; other
+/// providers' notes are always on the customer and say nothing.
+fn attached_to(note: &Note, provider: Option<ProviderKind>) -> Option<String> {
+    let kind = note
+        .extras
+        .original_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let id = note
+        .extras
+        .original_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty());
+    let kind = match kind {
+        Some(kind) => kind,
+        None if provider == Some(ProviderKind::ActivePlatform) || id.is_some() => "Account",
+        None => return None,
+    };
+    Some(match id {
+        Some(id) => format!("on {kind} #{id}"),
+        None => format!("on {kind}"),
+    })
+}
+
+/// The message thread under the text, oldest first, then the messages still on their way.
+fn thread_lines(note: &Note, context: &NoteContext, width: usize, out: &mut Vec<Line<'static>>) {
+    let messages = &note.extras.messages;
+    let count = messages.len() + context.pending.len();
+    if count == 0 && !context.threads {
+        return;
+    }
+    out.push(Line::default());
+    let title = match count {
+        0 => "─ no messages ".to_string(),
+        1 => "─ 1 message ".to_string(),
+        n => format!("─ {n} messages "),
+    };
+    let rule = "─".repeat(width.saturating_sub(text_width(&title)));
+    out.push(Line::styled(
+        fit(&format!("{title}{rule}"), width),
+        theme::dim(),
+    ));
+    if count == 0 {
+        if context.threads {
+            push_wrapped(out, "m adds the first one", theme::dim(), width);
+        }
+        return;
+    }
+    for message in messages {
+        let mut spans = vec![Span::styled(
+            message.author.clone().unwrap_or_else(|| "—".to_string()),
+            theme::strong(),
+        )];
+        if let Some(at) = message.created_at {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(short_time(at, context.tz), theme::dim()));
+        }
+        push_spans(out, spans, width);
+        push_indented(out, &message.text, Style::new(), width);
+    }
+    for pending in &context.pending {
+        push_spans(
+            out,
+            vec![
+                Span::styled("you", theme::strong()),
+                Span::raw("  "),
+                Span::styled("⋯ sending…", theme::info()),
+            ],
+            width,
+        );
+        push_indented(out, &pending.text, Style::new(), width);
+    }
+}
+
+/// `120 KB`, `1.5 MB`: a file's size as people read it (1 KB = 1024 bytes, like file
+/// managers).
+pub(crate) fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let unit = UNITS.get(unit).copied().unwrap_or("TB");
+    // Whole numbers from 10 up: "120 KB" says enough; "1.5 MB" needs its decimal.
+    if value >= 10.0 {
+        format!("{value:.0} {unit}")
+    } else {
+        format!("{value:.1} {unit}")
+    }
+}
+
+/// The spans on one line when they fit; otherwise each span wrapped on lines of its own,
+/// so nothing is cut at the pane's edge.
+fn push_spans(out: &mut Vec<Line<'static>>, spans: Vec<Span<'static>>, width: usize) {
+    let total: usize = spans.iter().map(|s| text_width(&s.content)).sum();
+    if total <= width {
+        out.push(Line::from(spans));
+        return;
+    }
+    for span in spans.into_iter().filter(|s| !s.content.trim().is_empty()) {
+        push_wrapped(out, span.content.trim(), span.style, width);
+    }
+}
+
+/// `push_wrapped`, two columns in: a message's text under its author.
+fn push_indented(out: &mut Vec<Line<'static>>, text: &str, style: Style, width: usize) {
+    if width <= 2 {
+        push_wrapped(out, text, style, width);
+        return;
+    }
+    for line in wrap(text, width - 2) {
+        out.push(Line::styled(format!("  {line}"), style));
+    }
 }
 
 fn contact_lines(list: &ContactList, customer: &str, width: usize, out: &mut Vec<Line<'static>>) {

@@ -22,12 +22,19 @@ const HINTS: &[(Action, &str, u8)] = &[
     (Action::LogCall, "log call", 6),
     (Action::Edit, "edit", 7),
     (Action::Delete, "delete", 8),
-    (Action::Contacts, "contacts", 9),
-    (Action::Refresh, "refresh", 10),
-    (Action::Copy, "copy", 11),
-    (Action::OpenInBrowser, "web", 12),
+    (Action::AddMessage, "message", 9),
+    (Action::Contacts, "contacts", 10),
+    (Action::Refresh, "refresh", 11),
+    (Action::Copy, "copy", 12),
+    (Action::OpenInBrowser, "web", 13),
     (Action::Help, "help", 3),
     (Action::Quit, "quit", 4),
+];
+
+/// The message composer's hints, same scheme.
+const COMPOSER_HINTS: &[(EditorAction, &str, u8)] = &[
+    (EditorAction::Save, "send", 0),
+    (EditorAction::Close, "close (text kept)", 1),
 ];
 
 /// The editor's hints, same scheme.
@@ -94,6 +101,13 @@ fn hints(app: &App, width: usize) -> Vec<Span<'static>> {
                 Some((*rank, order, first_editor_key(*action)?, *word))
             })
             .collect(),
+        None if app.composer().is_some() => COMPOSER_HINTS
+            .iter()
+            .enumerate()
+            .filter_map(|(order, (action, word, rank))| {
+                Some((*rank, order, first_editor_key(*action)?, *word))
+            })
+            .collect(),
         None => {
             let caps = app.account().map(|a| a.capabilities).unwrap_or_default();
             HINTS
@@ -105,6 +119,7 @@ fn hints(app: &App, width: usize) -> Vec<Span<'static>> {
                     Action::LogCall => caps.create_notes && caps.log_calls,
                     Action::Edit => caps.edit,
                     Action::Delete => caps.delete,
+                    Action::AddMessage => caps.messages,
                     _ => true,
                 })
                 .filter_map(|(order, (action, word, rank))| {

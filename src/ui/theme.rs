@@ -93,3 +93,30 @@ pub fn write_mark(mark: crate::app::writes::EntryMark) -> Style {
         EntryMark::Refused => error(),
     }
 }
+
+/// An author that is the provider itself (ActivePlatform's "System"): set apart from people.
+pub fn system() -> Style {
+    dim().add_modifier(Modifier::ITALIC)
+}
+
+/// A note marked as priority (`!`).
+pub fn priority() -> Style {
+    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+}
+
+pub fn confidential() -> Style {
+    Style::new().fg(Color::Yellow)
+}
+
+pub fn tag() -> Style {
+    Style::new().fg(ACCENT)
+}
+
+/// A note's own status (Peoplevine's open / closed): open needs doing, closed is done.
+pub fn note_status(status: &str) -> Style {
+    match status.trim().to_ascii_lowercase().as_str() {
+        "open" => Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+        "closed" => dim(),
+        _ => Style::new(),
+    }
+}

@@ -20,6 +20,66 @@ pub const ENTRY_HEIGHT: usize = 2;
 /// Width of the kind column ("☎ call 15m").
 const KIND_W: usize = 10;
 
+/// A confidential note (Peoplevine).
+pub(crate) const LOCK: &str = "🔒";
+/// A note with a file attached (ActivePlatform).
+pub(crate) const CLIP: &str = "📎";
+/// How an author that is the provider itself is shown: not a person to ask.
+pub(crate) const SYSTEM_LABEL: &str = "System (automatic)";
+
+/// Whether the note was written by the provider itself (ActivePlatform's creator
+/// "System") rather than a person.
+pub(crate) fn is_system(note: &Note) -> bool {
+    note.author_email.is_none()
+        && note
+            .author_name
+            .as_deref()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case("system"))
+}
+
+/// The small marks between the kind and the author: priority, confidential, what the note
+/// is on when that isn't the customer itself, an attachment. Only what is present.
+fn marks(note: &Note) -> Vec<Span<'static>> {
+    let extras = &note.extras;
+    let mut marks = Vec::new();
+    if extras.priority {
+        marks.push(Span::styled("!", theme::priority()));
+    }
+    if extras.confidential {
+        marks.push(Span::styled(LOCK, theme::confidential()));
+    }
+    let on = extras
+        .original_type
+        .as_deref()
+        .map(|t| t.trim().to_ascii_lowercase());
+    match on.as_deref() {
+        None | Some("" | "account") => {}
+        Some("subscription") => marks.push(Span::styled("[sub]", theme::dim())),
+        Some(other) => marks.push(Span::styled(format!("[{}]", fit(other, 8)), theme::dim())),
+    }
+    if extras.attachment.is_some() {
+        marks.push(Span::raw(CLIP));
+    }
+    marks
+}
+
+/// The second line of an entry: "subject — first line of the text", or whichever of them
+/// there is.
+fn summary(note: &Note) -> String {
+    let first = note.text.lines().map(str::trim).find(|l| !l.is_empty());
+    let subject = note
+        .subject
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    match (subject, first) {
+        (Some(subject), Some(first)) if first != subject => format!("{subject} — {first}"),
+        (Some(subject), _) => subject.to_string(),
+        (None, Some(first)) => first.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
 /// How many entries a list of `height` lines shows. A single line still shows one entry's
 /// first line, so a very short pane is not blank.
 pub fn entries_fitting(height: u16) -> usize {
@@ -110,9 +170,9 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
     }
 }
 
-/// `2026-11-20 14:02  ☎ call 15m  Sara Lee`, then the first line of the text, indented.
-/// An entry with a write under way ends its first line with the mark (`⋯ sending`), which
-/// the author gives way to.
+/// `2026-11-20 14:02  ☎ call 15m  ! 🔒 Sara Lee`, then the subject and the first line of the
+/// text, indented. An entry with a write under way ends its first line with the mark
+/// (`⋯ sending`), which the author gives way to.
 fn entry_lines(
     note: &Note,
     mark: Option<EntryMark>,
@@ -124,30 +184,37 @@ fn entry_lines(
     let kind = kind_label(note);
     let kind_pad = " ".repeat(KIND_W.saturating_sub(text_width(&kind)));
     let mark_w = mark.map_or(0, |m| text_width(m.label()) + 2);
+    let marks = marks(note);
+    let marks_w: usize = marks.iter().map(|m| text_width(&m.content) + 1).sum();
     let used = text_width(&when) + 2 + text_width(&kind) + kind_pad.len() + 2 + mark_w;
-    let author = fit(note.author_label(), width.saturating_sub(used));
     let mut spans = vec![
         Span::styled(when, theme::dim()),
         Span::raw("  "),
         Span::styled(kind, kind_style(note)),
         Span::raw(kind_pad),
         Span::raw("  "),
-        Span::raw(author),
     ];
+    // The marks go only where they fit whole: half a lock would be a broken glyph.
+    if used + marks_w < width {
+        for m in marks {
+            spans.push(m);
+            spans.push(Span::raw(" "));
+        }
+    }
+    let used = used + if used + marks_w < width { marks_w } else { 0 };
+    let room = width.saturating_sub(used);
+    if is_system(note) {
+        spans.push(Span::styled(fit(SYSTEM_LABEL, room), theme::system()));
+    } else {
+        spans.push(Span::raw(fit(note.author_label(), room)));
+    }
     if let Some(mark) = mark {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(mark.label(), theme::write_mark(mark)));
     }
     out.push(Line::from(spans));
-    let first = note
-        .text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .or(note.subject.as_deref())
-        .unwrap_or("");
     out.push(Line::from(format!(
         "  {}",
-        fit(first, width.saturating_sub(2))
+        fit(&summary(note), width.saturating_sub(2))
     )));
 }

@@ -29,6 +29,8 @@ fn writer(width: u16, height: u16) -> App {
             delete: true,
             contacts: true,
             web_link: true,
+            // ChartMogul takes a note's time from us.
+            sets_time: true,
             ..Capabilities::default()
         },
     };
