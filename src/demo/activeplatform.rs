@@ -91,21 +91,8 @@ pub async fn start(
     let base = format!("http://{}", listener.local_addr()?);
     let log = RequestLog::default();
     let token = opts.token.clone();
-    let app = router(data, opts, base.clone(), Some(log.clone()));
-    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        // The sender is never used: its drop (with the FakeServer) resolves the receiver.
-        let signal = async move {
-            let _ = shutdown_rx.await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await
-        {
-            tracing::warn!("fake ActivePlatform server stopped: {e}");
-        }
-    });
-    Ok(FakeServer::new(base, token, log, shutdown_tx))
+    let app = router(data, opts, base, Some(log.clone()));
+    FakeServer::spawn(listener, app, token, log, "ActivePlatform")
 }
 
 /// Like [`start`] but on a given port, running until the process ends (for

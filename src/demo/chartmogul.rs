@@ -76,29 +76,10 @@ const MAX_PER_PAGE: u32 = 200;
 /// [`FakeServer`] stops it.
 pub async fn start(data: ChartMogulData, opts: ChartMogulOptions) -> std::io::Result<FakeServer> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let addr = listener.local_addr()?;
     let log = RequestLog::default();
     let api_key = opts.api_key.clone();
     let app = router(data, opts, Some(log.clone()));
-    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        // The sender is never used: its drop (with the FakeServer) resolves the receiver.
-        let signal = async move {
-            let _ = shutdown_rx.await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await
-        {
-            tracing::warn!("fake ChartMogul server stopped: {e}");
-        }
-    });
-    Ok(FakeServer::new(
-        format!("http://{addr}"),
-        api_key,
-        log,
-        shutdown_tx,
-    ))
+    FakeServer::spawn(listener, app, api_key, log, "ChartMogul")
 }
 
 /// Like [`start`] but on a given port, running until the process ends (for

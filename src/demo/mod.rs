@@ -78,18 +78,35 @@ impl RequestLog {
 }
 
 impl FakeServer {
-    pub(crate) fn new(
-        base_url: String,
+    /// Serves `app` on `listener` (bound to loopback by the caller) on the current tokio
+    /// runtime until the returned `FakeServer` is dropped.
+    pub(crate) fn spawn(
+        listener: tokio::net::TcpListener,
+        app: axum::Router,
         api_key: String,
         log: RequestLog,
-        shutdown: tokio::sync::oneshot::Sender<()>,
-    ) -> Self {
-        FakeServer {
+        name: &'static str,
+    ) -> std::io::Result<FakeServer> {
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            // The sender is never used: its drop (with the FakeServer) resolves the receiver.
+            let signal = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(signal)
+                .await
+            {
+                tracing::warn!("fake {name} server stopped: {e}");
+            }
+        });
+        Ok(FakeServer {
             base_url,
             api_key,
             log,
             _shutdown: shutdown,
-        }
+        })
     }
 }
 

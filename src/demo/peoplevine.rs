@@ -124,29 +124,10 @@ impl Default for PeoplevineOptions {
 /// [`FakeServer`] stops it. Its `api_key` is the password the server accepts.
 pub async fn start(data: PeoplevineData, opts: PeoplevineOptions) -> std::io::Result<FakeServer> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let addr = listener.local_addr()?;
     let log = RequestLog::default();
     let password = opts.password.clone();
     let app = router(data, opts, Some(log.clone()));
-    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        // The sender is never used: its drop (with the FakeServer) resolves the receiver.
-        let signal = async move {
-            let _ = shutdown_rx.await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await
-        {
-            tracing::warn!("fake Peoplevine server stopped: {e}");
-        }
-    });
-    Ok(FakeServer::new(
-        format!("http://{addr}"),
-        password,
-        log,
-        shutdown_tx,
-    ))
+    FakeServer::spawn(listener, app, password, log, "Peoplevine")
 }
 
 /// Like [`start`] but on a given port, running until the process ends (for
