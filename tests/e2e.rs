@@ -384,13 +384,21 @@ fn switching_between_the_three_demo_accounts_keeps_each_ones_place() {
     s.assert_restored();
 }
 
+/// Whose timeline is shown.
 fn timeline_title(screen: &str) -> String {
     screen
         .lines()
         .find_map(|line| {
             let start = line.find("Timeline ·")?;
             let rest = &line[start..];
-            Some(rest.split('─').next().unwrap_or(rest).trim().to_string())
+            // "Timeline · NAME · COUNT ─…": the name only, the count depends on loading.
+            let title = rest.split('─').next().unwrap_or(rest).trim();
+            Some(
+                title
+                    .rsplit_once(" · ")
+                    .map_or(title, |(name, _)| name)
+                    .to_string(),
+            )
         })
         .unwrap_or_default()
 }
