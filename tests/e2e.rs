@@ -216,10 +216,7 @@ fn sigterm_quits_and_restores_the_terminal() {
     let mut s = Session::start(&["--demo"], home);
     s.wait_for("the customers", |screen| screen.contains("Acme Corp"));
     let pid = s.child.process_id().expect("pid");
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill");
+    let killed = signal(pid, "TERM");
     assert!(killed.success());
     s.wait_exit();
     s.assert_restored();
@@ -302,10 +299,7 @@ fn a_draft_survives_sigkill_and_comes_back_on_restart() {
             std::thread::sleep(Duration::from_millis(100));
         }
         let pid = s.child.process_id().expect("pid");
-        let killed = std::process::Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .expect("kill");
+        let killed = signal(pid, "KILL");
         assert!(killed.success());
         s.wait_exit();
         s._home
@@ -327,10 +321,7 @@ fn a_draft_survives_sigkill_and_comes_back_on_restart() {
 /// Ends a session the way a closing terminal window does (SIGTERM).
 fn terminate(s: &mut Session) {
     let pid = s.child.process_id().expect("pid");
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill");
+    let sent = signal(pid, "TERM");
     assert!(sent.success());
     s.wait_exit();
     s.assert_restored();
@@ -401,4 +392,12 @@ fn timeline_title(screen: &str) -> String {
             )
         })
         .unwrap_or_default()
+}
+
+/// Sends a signal with the shell's own `kill`, present wherever `sh` is.
+fn signal(pid: u32, name: &str) -> std::process::ExitStatus {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("kill -{name} {pid}")])
+        .status()
+        .expect("sh")
 }
