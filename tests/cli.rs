@@ -124,6 +124,21 @@ fn crm_with(
     key: Option<&str>,
     stdin: Option<&str>,
 ) -> Output {
+    let keys: Vec<(String, String)> = key
+        .map(|k| ("CRM_NOTES_API_KEY_ACME".to_string(), k.to_string()))
+        .into_iter()
+        .collect();
+    crm_env(home, config, args, &keys, stdin)
+}
+
+/// The binary in a clean environment (its own HOME and XDG dirs, UTC), with `env` added.
+fn crm_env(
+    home: &Path,
+    config: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    stdin: Option<&str>,
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_crm-notes"));
     command
         .arg("--config")
@@ -143,8 +158,8 @@ fn crm_with(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(key) = key {
-        command.env("CRM_NOTES_API_KEY_ACME", key);
+    for (name, value) in env {
+        command.env(name, value);
     }
     let mut child = command.spawn().expect("run crm-notes");
     if let Some(input) = stdin {
@@ -815,38 +830,8 @@ fn every_provider_answers_the_same_cli_contract() {
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let run = |args: &[&str], stdin: Option<&str>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_crm-notes"));
-        command
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .env_clear()
-            .env("HOME", home.path())
-            .env("XDG_STATE_HOME", home.path().join("state"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in &keys {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().unwrap();
-        if let Some(input) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        child.wait_with_output().unwrap()
-    };
+    let run =
+        |args: &[&str], stdin: Option<&str>| crm_env(home.path(), &config, args, &keys, stdin);
 
     for (account, provider) in [
         ("acme", "chartmogul"),
