@@ -6,13 +6,14 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::crossterm::style::Stylize;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::app::Msg;
+use crate::app::filter::Filter;
 use crate::app::{AccountTab, App};
 use crate::config::{AccountConfig, Config, ConfigError};
 use crate::demo::FakeServer;
@@ -69,16 +70,30 @@ pub enum Command {
     Notes {
         #[arg(long, value_name = "ID")]
         customer: Option<String>,
-        #[arg(long = "type", value_enum)]
-        kind: Option<KindArg>,
+        /// note, call, or a type of the provider's own (Peoplevine's are free text)
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
         /// Author name or email (substring; an email is also filtered by the server)
         #[arg(long, value_name = "TEXT")]
         author: Option<String>,
+        /// Text the note contains (the timeline filter's free-text matching)
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        /// Notes from this time on, as `since:` takes it in the filter bar: 2026-10-01, 7d…
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        since: Option<String>,
+        /// Notes up to this time, as `until:` takes it in the filter bar
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        until: Option<String>,
+        /// At most N notes (default: every note)
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
         /// One JSON object per line
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// CSV (RFC 4180) with a header line: the JSON output's core fields
+        #[arg(long)]
+        csv: bool,
     },
     /// Add a note, or log a call with --call
     Add {
@@ -137,12 +152,6 @@ pub enum AuthAction {
     Status { name: String },
     /// Remove the key from the keyring
     Remove { name: String },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    Note,
-    Call,
 }
 
 const DEMO_CUSTOMERS: usize = 1204;
@@ -255,19 +264,43 @@ fn run(cli: Cli) -> Result<(), Failure> {
             customer,
             kind,
             author,
+            search,
+            since,
+            until,
             limit,
             json,
+            csv,
         }) => {
+            // Flags are checked before any key is looked up or anything is sent.
+            let filter = note_filter(
+                kind.as_deref(),
+                author.as_deref(),
+                search.as_deref(),
+                since.as_deref(),
+                until.as_deref(),
+            )?;
             let session = Session::open(&cli, &runtime)?;
-            let filter = NoteFilter {
-                customer: customer.clone(),
-                kind: kind.map(|k| match k {
-                    KindArg::Note => NoteKind::Note,
-                    KindArg::Call => NoteKind::Call,
-                }),
-                author: author.clone(),
+            let format = if *json {
+                NoteFormat::Json
+            } else if *csv {
+                NoteFormat::Csv
+            } else {
+                NoteFormat::Plain {
+                    color: Output::color(),
+                    tz: jiff::tz::TimeZone::system(),
+                }
             };
-            runtime.block_on(notes(&session, filter, *limit, *json))
+            let mut out = io::BufWriter::new(io::stdout());
+            runtime.block_on(write_notes(
+                &session.provider,
+                &session.account,
+                &filter,
+                customer.as_deref(),
+                *limit,
+                &format,
+                &mut out,
+            ))?;
+            Ok(())
         }
         Some(Command::Add {
             customer,
@@ -570,10 +603,17 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
             (None, None)
         }
     };
+    let cache_file = if cli.demo { "demo-cache.db" } else { "cache.db" };
+    let names: Vec<String> = accounts.iter().map(|(a, _)| a.name.clone()).collect();
+    let cache_path = crate::config::data_dir().join(cache_file);
+    let (cache, effects) = crate::tui::open_cache(&cache_path, &mut app, effects, &names);
     let services = Services {
         fetcher,
         outbox,
         store,
+        cache,
+        accounts: names,
+        tx: tx.clone(),
     };
     crate::tui::run(app, effects, Some(services), runtime, tx, rx)?;
     Ok(())
@@ -665,74 +705,220 @@ async fn customers(
     out.flush()
 }
 
-struct NoteFilter {
-    customer: Option<String>,
-    kind: Option<NoteKind>,
-    author: Option<String>,
+/// The listing's filter from the `notes` flags, built as the filter bar builds it: `--type`,
+/// `--since` and `--until` take what `type:`, `since:` and `until:` take there (dates in the
+/// system time zone). A value that does not parse is a usage error.
+fn note_filter(
+    kind: Option<&str>,
+    author: Option<&str>,
+    search: Option<&str>,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<Filter, Failure> {
+    let now = jiff::Timestamp::now();
+    let tz = jiff::tz::TimeZone::system();
+    // One token of the filter bar's syntax, quoted so a value with spaces stays one token.
+    let token = |key: &str, value: &str| -> Result<Filter, Failure> {
+        let value = value.replace('"', "");
+        let invalid = |why: &str| {
+            Failure::usage(format!(
+                "invalid --{key} '{}': {why}",
+                crate::text::sanitize_line(&value)
+            ))
+        };
+        if value.trim().is_empty() {
+            return Err(invalid("it is empty"));
+        }
+        let parsed = Filter::parse(&format!("{key}:\"{value}\""), now, &tz);
+        match parsed.error {
+            Some(error) => {
+                let why = error.strip_prefix(&format!("{key}: ")).unwrap_or(&error);
+                Err(invalid(why))
+            }
+            None => Ok(parsed.filter),
+        }
+    };
+    let mut filter = Filter::default();
+    if let Some(kind) = kind {
+        filter.kind = token("type", kind)?.kind;
+    }
+    if let Some(since) = since {
+        filter.since = token("since", since)?.since;
+    }
+    if let Some(until) = until {
+        filter.until = token("until", until)?.until;
+    }
+    filter.authors = author
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    filter.text = search.unwrap_or_default().trim().to_string();
+    Ok(filter)
 }
 
-async fn notes(
-    session: &Session,
-    filter: NoteFilter,
+/// How `write_notes` prints each note.
+#[derive(Debug, Clone)]
+pub enum NoteFormat {
+    /// A header line and the text indented under it, for people.
+    Plain { color: bool, tz: jiff::tz::TimeZone },
+    /// One JSON object per line (the CLI contract).
+    Json,
+    /// RFC 4180 with a header line: the JSON contract's core fields.
+    Csv,
+}
+
+/// The JSON contract's core fields, in order: the CSV columns.
+pub const CSV_COLUMNS: [&str; 11] = [
+    "account",
+    "provider",
+    "id",
+    "customer_id",
+    "type",
+    "author_name",
+    "author_email",
+    "text",
+    "call_duration_s",
+    "created_at",
+    "updated_at",
+];
+
+/// Lists the notes `filter` keeps (of one customer, or the whole account) to `out` in the
+/// provider's order, and returns how many were written. Pages are written and flushed as they arrive and
+/// dropped before the next is fetched, so memory stays at one page however large the account;
+/// with `limit`, paging stops as soon as enough notes are out. A reader that goes away
+/// (`| head`) ends the listing without an error.
+pub async fn write_notes(
+    provider: &SharedProvider,
+    account: &AccountConfig,
+    filter: &Filter,
+    customer: Option<&str>,
     limit: Option<usize>,
-    json: bool,
-) -> Result<(), Failure> {
-    let provider = &session.provider;
-    let caps = provider.capabilities();
-    // Filters the server can apply go to the server, so the listing covers everything; the
-    // same filters are applied here too, for providers (or values) the server can't filter.
-    let author_email = filter
-        .author
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| a.contains('@') && caps.server_author_filter)
-        .map(str::to_string);
-    let query = NoteQuery {
-        customer_id: filter.customer.clone(),
-        kind: filter.kind.clone().filter(|_| caps.server_type_filter),
-        author_email,
-        per_page: None,
+    format: &NoteFormat,
+    out: &mut impl Write,
+) -> Result<usize, Failure> {
+    let limit = limit.unwrap_or(usize::MAX);
+    let base = NoteQuery {
+        customer_id: customer.map(str::to_string),
+        ..NoteQuery::default()
     };
-    let mut out = Output::new();
-    let mut remaining = limit.unwrap_or(usize::MAX);
-    let mut failure = None;
-    let tz = jiff::tz::TimeZone::system();
+    let query = filter.server_query(&provider.capabilities(), base);
+    let mut matcher = filter.matcher();
+    let mut written = 0;
+    let mut failure: Option<io::Error> = None;
+    if let NoteFormat::Csv = format {
+        if let Err(e) = write_csv_header(out) {
+            return finish_writing(written, Some(e));
+        }
+    }
+    if limit == 0 {
+        return finish_writing(written, out.flush().err());
+    }
     paginate(
         |cursor| {
             let (provider, query) = (provider.clone(), query.clone());
             async move { provider.notes(&query, cursor.as_deref()).await }
         },
         |page, _| {
-            for note in page {
-                if filter.kind.as_ref().is_some_and(|k| *k != note.kind)
-                    || filter
-                        .author
-                        .as_deref()
-                        .is_some_and(|a| !note.author_matches(a))
-                {
-                    continue;
-                }
-                if remaining == 0 {
-                    return ControlFlow::Break(());
-                }
-                remaining -= 1;
-                let written = if json {
-                    out.json(&NoteJson::new(&session.account, &note))
-                } else {
-                    let color = out.color;
-                    out.line(&note_block(&note, &tz, color))
-                };
-                if let Err(e) = written {
+            for note in page.iter().filter(|note| matcher.matches(note)) {
+                if let Err(e) = write_note(out, account, note, format) {
                     failure = Some(e);
                     return ControlFlow::Break(());
                 }
+                written += 1;
+                if written == limit {
+                    break;
+                }
             }
-            out.page_done(remaining)
+            if let Err(e) = out.flush() {
+                failure = Some(e);
+                return ControlFlow::Break(());
+            }
+            if written == limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         },
     )
     .await?;
-    failure.map_or(Ok(()), Err)?;
-    out.flush()
+    finish_writing(written, failure)
+}
+
+fn finish_writing(written: usize, failure: Option<io::Error>) -> Result<usize, Failure> {
+    match failure {
+        None => Ok(written),
+        // The reader has all it wanted.
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(written),
+        Some(e) => Err(Failure {
+            code: 1,
+            message: format!("cannot write the listing: {e}"),
+        }),
+    }
+}
+
+fn write_note(
+    out: &mut impl Write,
+    account: &AccountConfig,
+    note: &Note,
+    format: &NoteFormat,
+) -> io::Result<()> {
+    match format {
+        NoteFormat::Plain { color, tz } => writeln!(out, "{}", note_block(note, tz, *color)),
+        NoteFormat::Json => {
+            serde_json::to_writer(&mut *out, &NoteJson::new(account, note))?;
+            out.write_all(b"\n")
+        }
+        NoteFormat::Csv => write_csv_row(out, account, note),
+    }
+}
+
+fn write_csv_header(out: &mut impl Write) -> io::Result<()> {
+    out.write_all(CSV_COLUMNS.join(",").as_bytes())?;
+    out.write_all(b"\r\n")
+}
+
+/// One record in `CSV_COLUMNS` order; absent values are empty fields.
+fn write_csv_row(out: &mut impl Write, account: &AccountConfig, note: &Note) -> io::Result<()> {
+    let duration = note.call_duration_s.map(|s| s.to_string());
+    let created = note.created_at.to_string();
+    let updated = note.updated_at.map(|t| t.to_string());
+    let fields: [&str; 11] = [
+        &account.name,
+        account.provider.id(),
+        &note.id,
+        note.customer_id.as_deref().unwrap_or_default(),
+        note.kind.as_str(),
+        note.author_name.as_deref().unwrap_or_default(),
+        note.author_email.as_deref().unwrap_or_default(),
+        &note.text,
+        duration.as_deref().unwrap_or_default(),
+        &created,
+        updated.as_deref().unwrap_or_default(),
+    ];
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write_csv_field(out, field)?;
+    }
+    out.write_all(b"\r\n")
+}
+
+/// RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled.
+fn write_csv_field(out: &mut impl Write, field: &str) -> io::Result<()> {
+    if !field.contains([',', '"', '\r', '\n']) {
+        return out.write_all(field.as_bytes());
+    }
+    out.write_all(b"\"")?;
+    for (i, part) in field.split('"').enumerate() {
+        if i > 0 {
+            out.write_all(b"\"\"")?;
+        }
+        out.write_all(part.as_bytes())?;
+    }
+    out.write_all(b"\"")
 }
 
 /// One note in the JSON-lines contract.
@@ -917,13 +1103,14 @@ struct Output {
 
 impl Output {
     fn new() -> Output {
-        let stdout = io::stdout();
-        let color =
-            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Output {
-            out: io::BufWriter::new(stdout),
-            color,
+            out: io::BufWriter::new(io::stdout()),
+            color: Output::color(),
         }
+    }
+
+    fn color() -> bool {
+        io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
     }
 
     fn line(&mut self, line: &str) -> Result<(), Failure> {

@@ -2,6 +2,7 @@
 //! The modules are public so the binary, the integration tests and the benchmarks share them.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -3,7 +3,7 @@
 //! so nothing here needs escaping again before it is drawn or printed.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which API an account speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -38,7 +38,9 @@ impl ProviderKind {
 }
 
 /// A customer (ChartMogul customer, Peoplevine customer, ActivePlatform account).
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Serialized into the local cache; `default` lets rows written before a field existed load.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Customer {
     pub id: String,
     pub name: String,
@@ -73,7 +75,8 @@ impl Customer {
 }
 
 /// A person attached to a customer (ChartMogul contacts).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Contact {
     pub id: String,
     pub first_name: Option<String>,
@@ -103,10 +106,14 @@ impl Contact {
 }
 
 /// Whether a timeline entry is a note or a call log (or a provider's own type).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Serialized as the bare string of [`NoteKind::as_str`], like the provider sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NoteKind {
+    #[serde(rename = "note")]
     Note,
+    #[serde(rename = "call")]
     Call,
+    #[serde(untagged)]
     Other(String),
 }
 
@@ -129,27 +136,39 @@ impl NoteKind {
 }
 
 /// One entry of a customer's timeline.
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized into the local cache: every field but `id`, `kind` and `created_at` may be
+/// missing from an older row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub id: String,
+    #[serde(default)]
     pub customer_id: Option<String>,
     pub kind: NoteKind,
+    #[serde(default)]
     pub author_name: Option<String>,
+    #[serde(default)]
     pub author_email: Option<String>,
     /// Plain text: the server's HTML rendered by `text::note_text` (sanitised, unwrapped).
+    #[serde(default)]
     pub text: String,
+    #[serde(default)]
     pub call_duration_s: Option<u32>,
     pub created_at: Timestamp,
+    #[serde(default)]
     pub updated_at: Option<Timestamp>,
+    #[serde(default)]
     pub subject: Option<String>,
+    #[serde(default)]
     pub web_url: Option<String>,
     /// What only some providers have (Peoplevine's status and thread, ActivePlatform's
     /// attachment); empty elsewhere.
+    #[serde(default)]
     pub extras: NoteExtras,
 }
 
 /// Provider-specific parts of a note, shown in the Note pane and in JSON output.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NoteExtras {
     /// Peoplevine: `open` / `closed`.
     pub status: Option<String>,
@@ -168,20 +187,26 @@ pub struct NoteExtras {
 }
 
 /// One message of a note's thread.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoteMessage {
+    #[serde(default)]
     pub author: Option<String>,
     /// Plain text (rendered and sanitised like a note's text).
+    #[serde(default)]
     pub text: String,
+    #[serde(default)]
     pub created_at: Option<Timestamp>,
 }
 
 /// A file attached to a note.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub size: Option<u64>,
     /// Signed, expiring download link.
+    #[serde(default)]
     pub url: Option<String>,
 }
 

@@ -13,7 +13,8 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
 
-use crate::app::{App, Effect, Msg};
+use crate::app::{App, CacheRead, CacheScope, CacheWrite, Cached, CachedData, Effect, Msg};
+use crate::cache::{Cache, CacheError, CacheThread};
 use crate::fetch::Fetcher;
 use crate::outbox::OutboxWorker;
 use crate::store::StoreThread;
@@ -42,11 +43,231 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// What carries out the app's effects: fetches, the outbox of writes, and the draft store.
+/// What carries out the app's effects: fetches, the outbox of writes, the draft store and
+/// the cache of what the servers sent.
 pub struct Services {
     pub fetcher: Fetcher,
     pub outbox: Option<OutboxWorker>,
     pub store: Option<StoreThread>,
+    pub cache: Option<CacheConnections>,
+    /// The accounts' names by index: the cache keys its rows by name.
+    pub accounts: Vec<String>,
+    /// Where answers from the cache go.
+    pub tx: mpsc::UnboundedSender<Msg>,
+}
+
+/// The cache file through two connections on two threads: what the servers send is written
+/// on one while reads and searches answer on the other (WAL lets them run together), so a
+/// long sync never makes the agent's search wait.
+#[derive(Clone)]
+pub struct CacheConnections {
+    pub writer: CacheThread,
+    pub reader: CacheThread,
+    /// The newest search asked for: older ones still queued are skipped, not run.
+    latest_search: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Free text shorter than this is matched in memory only: one or two letters match nearly
+/// every note, and ranking them all in the store costs more than it tells.
+const MIN_SEARCH_CHARS: usize = 3;
+
+/// Authors offered for completion: enough for any support team.
+const MAX_AUTHORS: usize = 1_000;
+
+/// Reads the list `read` asks for from the cache: shared by the start (before the first
+/// frame) and the event loop.
+pub fn read_cached(cache: &Cache, account: &str, read: &CacheRead) -> Result<Cached, CacheError> {
+    let (data, synced_at) = match &read.what {
+        CacheScope::Customers => {
+            let (customers, at) = cache.customers(account)?;
+            (CachedData::Customers(customers), at)
+        }
+        CacheScope::Notes { customer } => {
+            let (notes, at) = cache.notes(account, customer.as_deref(), None)?;
+            (CachedData::Notes(notes), at)
+        }
+        CacheScope::Authors => (
+            CachedData::Authors(cache.authors(account, MAX_AUTHORS)?),
+            None,
+        ),
+    };
+    Ok(Cached {
+        account: read.account,
+        generation: read.generation,
+        data,
+        synced_at,
+    })
+}
+
+/// Opens the cache and draws from it before the first frame: the effects asking for the
+/// store's copy of a list are answered here, synchronously, so the first frame shows the
+/// last-seen customers and timeline. Returns the cache thread (none if the file can't be
+/// used: the app says so in one line and runs without it) and the effects left to perform.
+pub fn open_cache(
+    path: &std::path::Path,
+    app: &mut App,
+    effects: Vec<Effect>,
+    accounts: &[String],
+) -> (Option<CacheConnections>, Vec<Effect>) {
+    let cache = match Cache::open(path) {
+        Ok(cache) => cache,
+        Err(e) => {
+            tracing::error!(error = %e, "opening the cache");
+            let mut effects = effects;
+            effects.extend(app.update(Msg::Error(e.to_string())));
+            return (None, effects);
+        }
+    };
+    // A second connection for reads; without it, reads share the writer's thread.
+    let reader = match Cache::open(path) {
+        Ok(reader) => Some(reader),
+        Err(e) => {
+            tracing::warn!(error = %e, "opening a second connection to the cache");
+            None
+        }
+    };
+    let mut pending = effects;
+    let mut rest = Vec::new();
+    // Customers, then the selected customer's notes: two rounds; the bound only guards
+    // against a loop.
+    for _ in 0..4 {
+        // What the first frame shows is read now; the authors (for Tab) can come later.
+        let (reads, others): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut pending)
+            .into_iter()
+            .partition(|e| {
+                matches!(e, Effect::LoadCached(read) if read.what != CacheScope::Authors)
+            });
+        rest.extend(others);
+        if reads.is_empty() {
+            break;
+        }
+        for effect in reads {
+            let Effect::LoadCached(read) = effect else {
+                continue;
+            };
+            let Some(name) = accounts.get(read.account) else {
+                continue;
+            };
+            match read_cached(&cache, name, &read) {
+                Ok(cached) => pending.extend(app.update(Msg::Cached(Box::new(cached)))),
+                Err(e) => tracing::warn!(error = %e, "reading the cache failed"),
+            }
+        }
+    }
+    rest.extend(pending);
+    let writer = CacheThread::spawn(cache);
+    let reader = reader.map_or_else(|| writer.clone(), CacheThread::spawn);
+    let connections = CacheConnections {
+        writer,
+        reader,
+        latest_search: Default::default(),
+    };
+    (Some(connections), rest)
+}
+
+impl Services {
+    fn cache_and_name(&self, account: usize) -> Option<(CacheConnections, String)> {
+        Some((self.cache.clone()?, self.accounts.get(account)?.clone()))
+    }
+
+    fn load_cached(&self, read: CacheRead, runtime: &tokio::runtime::Handle) {
+        let Some((cache, name)) = self.cache_and_name(read.account) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        runtime.spawn(async move {
+            match cache.reader.call(move |c| read_cached(c, &name, &read)).await {
+                Ok(cached) => {
+                    let _ = tx.send(Msg::Cached(Box::new(cached)));
+                }
+                Err(e) => tracing::warn!(error = %e, "reading the cache failed"),
+            }
+        });
+    }
+
+    fn write_cache(&self, write: CacheWrite) {
+        let account = match &write {
+            CacheWrite::Customers { account, .. }
+            | CacheWrite::Notes { account, .. }
+            | CacheWrite::Upsert { account, .. }
+            | CacheWrite::Remove { account, .. } => *account,
+        };
+        let Some((cache, name)) = self.cache_and_name(account) else {
+            return;
+        };
+        cache.writer.post(move |cache| {
+            let at = jiff::Timestamp::now();
+            let result = match &write {
+                CacheWrite::Customers {
+                    page,
+                    customers,
+                    done,
+                    ..
+                } => cache.put_customers(&name, *page, customers, *done, at),
+                CacheWrite::Notes {
+                    customer,
+                    page,
+                    notes,
+                    done,
+                    ..
+                } => cache.put_notes(&name, customer.as_deref(), *page, notes, *done, at),
+                CacheWrite::Upsert { notes, .. } => notes
+                    .iter()
+                    .try_for_each(|note| cache.put_note(&name, note)),
+                CacheWrite::Remove { id, .. } => cache.remove_note(&name, id),
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "writing to the cache failed");
+            }
+        });
+    }
+
+    fn search(
+        &self,
+        account: usize,
+        generation: u64,
+        query: crate::cache::SearchQuery,
+        runtime: &tokio::runtime::Handle,
+    ) {
+        use std::sync::atomic::Ordering;
+        let Some((cache, name)) = self.cache_and_name(account) else {
+            return;
+        };
+        if !query
+            .text
+            .split_whitespace()
+            .any(|w| w.chars().count() >= MIN_SEARCH_CHARS)
+        {
+            return;
+        }
+        cache.latest_search.store(generation, Ordering::Relaxed);
+        let latest = cache.latest_search.clone();
+        let tx = self.tx.clone();
+        runtime.spawn(async move {
+            let found = cache
+                .reader
+                .call(move |c| {
+                    // Typing queues a search per key; only the newest is worth running.
+                    if latest.load(Ordering::Relaxed) != generation {
+                        return Ok(None);
+                    }
+                    c.search(&name, &query)
+                        .map(|notes| Some(notes.into_iter().map(|n| n.id).collect::<Vec<_>>()))
+                })
+                .await;
+            match found {
+                Ok(None) => {}
+                Ok(Some(ids)) => {
+                    let _ = tx.send(Msg::Searched {
+                        account,
+                        generation,
+                        ids,
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "searching the cache failed"),
+            }
+        });
+    }
 }
 
 /// Runs the interactive app until it quits. `initial` are the effects `App::new` returned.
@@ -199,6 +420,25 @@ fn perform(
                     services
                         .fetcher
                         .add_message(account, note_id, local_id, text);
+                }
+            }
+            Effect::LoadCached(read) => {
+                if let Some(services) = services.as_ref() {
+                    services.load_cached(read, runtime);
+                }
+            }
+            Effect::Cache(write) => {
+                if let Some(services) = services.as_ref() {
+                    services.write_cache(write);
+                }
+            }
+            Effect::Search {
+                account,
+                generation,
+                query,
+            } => {
+                if let Some(services) = services.as_ref() {
+                    services.search(account, generation, query, runtime);
                 }
             }
             Effect::Quit => quit = true,

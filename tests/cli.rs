@@ -1,5 +1,6 @@
-//! The read-only CLI, run as the real binary against the fake ChartMogul server on loopback:
-//! JSON fields, filters reaching the server, exit statuses and one-line errors.
+//! The CLI, run as the real binary against the fake servers on loopback: JSON and CSV output,
+//! filters reaching the server where it has them and applied on our side where it has not,
+//! exit statuses and one-line errors.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -7,7 +8,8 @@ use std::process::{Command, Output, Stdio};
 use crm_notes::demo::FakeServer;
 use crm_notes::demo::chartmogul::{self, ChartMogulData, ChartMogulOptions};
 use crm_notes::demo::data;
-use serde_json::Value;
+use crm_notes::demo::peoplevine::{self, PeoplevineData, PeoplevineOptions};
+use serde_json::{Value, json};
 
 const KEY: &str = "cm-test-key-5f2b9e";
 
@@ -474,8 +476,6 @@ fn usage_and_config_errors_exit_2_with_one_line() {
     assert!(err.contains("--bogus"), "{err}");
     let err = assert_one_line_error(&crm(&env, &["notes", "--account", "nope"]), 2);
     assert!(err.contains("'nope'") && err.contains("acme"), "{err}");
-    let err = assert_one_line_error(&crm(&env, &["notes", "--type", "memo"]), 2);
-    assert!(err.contains("memo"), "{err}");
 
     let remote = env.home.path().join("remote.toml");
     std::fs::write(
@@ -936,4 +936,472 @@ fn every_provider_answers_the_same_cli_contract() {
 
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// The `notes` requests the server received.
+fn note_requests(env: &Env) -> Vec<crm_notes::demo::RecordedRequest> {
+    env.server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/customer_notes" || r.path.ends_with("/notes"))
+        .collect()
+}
+
+fn ids(notes: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = notes
+        .iter()
+        .map(|n| n["id"].as_str().expect("an id").to_string())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// `note_NN` for each `i` of the sample `keep` picks.
+fn sample_ids(keep: impl Fn(u32) -> bool) -> Vec<String> {
+    let mut ids: Vec<String> = (0..25u32)
+        .filter(|&i| keep(i))
+        .map(|i| format!("note_{i:02}"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn a_type_and_an_author_email_go_to_chartmogul_and_a_name_stays_on_our_side() {
+    let rt = runtime();
+    let env = setup(&rt);
+    let out = crm(
+        &env,
+        &[
+            "notes",
+            "--type",
+            "note",
+            "--author",
+            "adam@example.com",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ids(&json_lines(&out)), sample_ids(|i| i % 3 != 0));
+    let sent = note_requests(&env);
+    assert!(!sent.is_empty());
+    for request in &sent {
+        assert_eq!(request.param("type"), Some("note"), "{request:?}");
+        assert_eq!(
+            request.param("author_email"),
+            Some("adam@example.com"),
+            "{request:?}"
+        );
+    }
+
+    // ChartMogul knows only notes and calls: another type matches nothing, and is not sent.
+    env.server.clear_requests();
+    let out = crm(&env, &["notes", "--type", "memo", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        note_requests(&env)
+            .iter()
+            .all(|r| r.param("type").is_none())
+    );
+
+    env.server.clear_requests();
+    let out = crm(&env, &["notes", "--author", "Sara", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ids(&json_lines(&out)), sample_ids(|i| i % 3 == 0));
+    assert!(
+        note_requests(&env)
+            .iter()
+            .all(|r| r.param("author_email").is_none() && r.param("type").is_none()),
+        "a name is not an email the server could filter on"
+    );
+}
+
+#[test]
+fn search_since_and_until_filter_chartmogul_notes_on_our_side() {
+    let rt = runtime();
+    let env = setup(&rt);
+    // Entries are 7 hours apart from 2026-10-01 09:00 UTC: entry 6 is the first on Oct 3,
+    // entry 12 the last on Oct 4.
+    let out = crm(
+        &env,
+        &[
+            "notes",
+            "--since",
+            "2026-10-03",
+            "--until",
+            "2026-10-04",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        ids(&json_lines(&out)),
+        sample_ids(|i| (6..=12).contains(&i))
+    );
+
+    // Every word must match, as in the filter bar; case does not matter.
+    let out = crm(&env, &["notes", "--search", "entry 17", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ids(&json_lines(&out)), sample_ids(|i| i == 17));
+
+    // Every filter at once, the server's and ours.
+    env.server.clear_requests();
+    let out = crm(
+        &env,
+        &[
+            "notes",
+            "--type",
+            "call",
+            "--author",
+            "sara@example.com",
+            "--since",
+            "2026-10-03",
+            "--until",
+            "2026-10-04",
+            "--search",
+            "second line",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        ids(&json_lines(&out)),
+        sample_ids(|i| i == 6 || i == 9 || i == 12)
+    );
+    let sent = note_requests(&env);
+    assert!(sent.iter().all(|r| r.param("type") == Some("call")));
+    assert!(
+        sent.iter()
+            .all(|r| r.query.iter().all(|(k, _)| k != "since" && k != "until")),
+        "ChartMogul has no date filter: {sent:?}"
+    );
+}
+
+#[test]
+fn a_bad_date_or_two_formats_are_usage_errors_and_nothing_is_sent() {
+    let rt = runtime();
+    let env = setup(&rt);
+    for (args, needle) in [
+        (&["notes", "--since", "someday"][..], "--since"),
+        (&["notes", "--until", "2026-13-45"][..], "--until"),
+        (&["notes", "--json", "--csv"][..], "--csv"),
+        (&["notes", "--type", ""][..], "--type"),
+    ] {
+        let err = assert_one_line_error(&crm(&env, args), 2);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(env.server.requests().is_empty(), "nothing was sent");
+}
+
+/// The sample with 430 more notes: 456 in all, three pages of 200.
+fn bulk_sample() -> ChartMogulData {
+    let mut data = sample();
+    let start = ts("2025-01-01T00:00:00Z");
+    for i in 0..430u32 {
+        let created = start
+            .checked_add(jiff::SignedDuration::from_mins(i64::from(i)))
+            .expect("in range");
+        data.notes.push(data::note(
+            &format!("note_bulk_{i:03}"),
+            "cus_3",
+            "note",
+            "Sara (sara@example.com)",
+            "bulk",
+            created,
+            0,
+        ));
+    }
+    data
+}
+
+#[test]
+fn limit_stops_paging_as_soon_as_enough_notes_are_out() {
+    let rt = runtime();
+    let env = setup_with(&rt, bulk_sample(), |_| {});
+    let out = crm(&env, &["notes", "--limit", "5", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_lines(&out).len(), 5);
+    assert_eq!(note_requests(&env).len(), 1, "one page was enough");
+
+    // The bulk notes are the oldest: reaching 30 of them takes the last page.
+    env.server.clear_requests();
+    let out = crm(
+        &env,
+        &["notes", "--search", "bulk", "--limit", "230", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let notes = json_lines(&out);
+    assert_eq!(notes.len(), 230);
+    assert!(notes.iter().all(|n| n["text"] == "bulk"));
+    assert_eq!(note_requests(&env).len(), 2, "filtered pages count no more");
+
+    env.server.clear_requests();
+    let out = crm(&env, &["notes", "--limit", "0", "--csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(parse_csv(&String::from_utf8_lossy(&out.stdout)).len(), 1);
+    assert!(note_requests(&env).is_empty(), "nothing to fetch for none");
+}
+
+/// RFC 4180: records end with CRLF; a field is quoted when it holds a comma, a quote or a
+/// line break, its quotes doubled. Panics on anything else, so the test sees bad output.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() && !was_quoted => {
+                quoted = true;
+                was_quoted = true;
+            }
+            '"' => panic!("a stray quote in {text:?}"),
+            ',' => {
+                record.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            '\r' => {
+                assert_eq!(chars.next(), Some('\n'), "CR without LF in {text:?}");
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+                was_quoted = false;
+            }
+            '\n' => panic!("a record ends with LF, not CRLF, in {text:?}"),
+            _ if was_quoted => panic!("text after a closing quote in {text:?}"),
+            _ => field.push(c),
+        }
+    }
+    assert!(!quoted, "an unterminated quote in {text:?}");
+    assert!(
+        field.is_empty() && record.is_empty(),
+        "the last record has no CRLF"
+    );
+    records
+}
+
+#[test]
+fn csv_has_a_header_and_the_json_fields_and_round_trips_awkward_text() {
+    let rt = runtime();
+    let mut data = sample();
+    data.notes.push(data::note(
+        "note_csv",
+        "cus_3",
+        "note",
+        "Quinn Jones (q@example.com)",
+        "Price: 1,200 \"net\", said <b>\"no\"</b>,<br>then ,,\"\"<br><br>\"",
+        ts("2026-09-02T00:00:00Z"),
+        0,
+    ));
+    let env = setup_with(&rt, data, |_| {});
+    let json = crm(&env, &["notes", "--customer", "cus_3", "--json"]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let csv = crm(&env, &["notes", "--customer", "cus_3", "--csv"]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let records = parse_csv(&String::from_utf8_lossy(&csv.stdout));
+    let header = &records[0];
+    assert_eq!(
+        header,
+        &[
+            "account",
+            "provider",
+            "id",
+            "customer_id",
+            "type",
+            "author_name",
+            "author_email",
+            "text",
+            "call_duration_s",
+            "created_at",
+            "updated_at",
+        ]
+    );
+    let notes = json_lines(&json);
+    assert_eq!(records.len() - 1, notes.len());
+    for (record, note) in records[1..].iter().zip(&notes) {
+        assert_eq!(record.len(), header.len(), "{record:?}");
+        for (column, value) in header.iter().zip(record) {
+            let expected = match &note[column.as_str()] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(value, &expected, "{column} of {}", note["id"]);
+        }
+    }
+    let awkward = notes
+        .iter()
+        .position(|n| n["id"] == "note_csv")
+        .expect("the awkward note");
+    let text = &records[awkward + 1][7];
+    assert!(
+        text.contains("1,200 \"net\"") && text.contains('\n') && text.contains(",,\"\""),
+        "{text:?}"
+    );
+
+    let out = crm(
+        &env,
+        &["notes", "--customer", "cus_2", "--csv", "--limit", "2"],
+    );
+    let records = parse_csv(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(records.len(), 3, "a header and two notes");
+    assert!(records[1..].iter().all(|r| r[3] == "cus_2"));
+}
+
+const CLUB_NOTES: i64 = 120;
+const CLUB_MAYA: (&str, &str) = ("Maya Patel", "maya@club.test");
+const CLUB_TOM: (&str, &str) = ("Tom Becker", "tom@club.test");
+
+/// 120 Peoplevine notes of one member (three pages of 50), two days apart from 2026-03-01
+/// noon: types cycle call, note and the club's own "email"; Maya writes the even ones, Tom
+/// the odd ones; every fifth mentions the pool heater.
+fn club_sample() -> PeoplevineData {
+    let demo = peoplevine::demo_data(ts("2026-11-20T12:00:00Z"), 7);
+    let template = demo.notes[0].clone();
+    let member = demo.customers[0].clone();
+    let start = ts("2026-03-01T12:00:00Z");
+    let notes = (0..CLUB_NOTES)
+        .map(|i| {
+            let (name, email) = if i % 2 == 0 { CLUB_MAYA } else { CLUB_TOM };
+            let (first, last) = name.split_once(' ').expect("two names");
+            let mut note = template.clone();
+            note["id"] = json!(9_000 + i);
+            note["type"] = json!(["call", "note", "email"][(i % 3) as usize]);
+            note["user"] = peoplevine::data::staff_user(first, last, email, "Staff");
+            note["subject"] = json!(format!("Subject {i}"));
+            let heater = if i % 5 == 0 {
+                "<br>Pool heater broken"
+            } else {
+                ""
+            };
+            note["details"] = json!(format!("Entry {i}{heater}"));
+            note["created_on"] = json!(peoplevine::wire_time(
+                start + jiff::SignedDuration::from_hours(48 * i)
+            ));
+            note["messages"] = json!([]);
+            note["customer_id"] = member["id"].clone();
+            note["reference_id"] = member["id"].clone();
+            note
+        })
+        .collect();
+    PeoplevineData {
+        customers: vec![member],
+        notes,
+    }
+}
+
+fn setup_club(runtime: &tokio::runtime::Runtime) -> Env {
+    let options = PeoplevineOptions {
+        password: KEY.into(),
+        ..PeoplevineOptions::default()
+    };
+    let (username, company_id) = (options.username.clone(), options.company_id);
+    let server = runtime
+        .block_on(peoplevine::start(club_sample(), options))
+        .expect("fake server");
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("config.toml");
+    // Named "acme" so the helpers' key variable applies.
+    std::fs::write(
+        &config,
+        format!(
+            "[accounts.acme]\nprovider = \"peoplevine\"\nbase_url = \"{}\"\nusername = \"{username}\"\ncompany_id = {company_id}\n",
+            server.base_url
+        ),
+    )
+    .expect("config");
+    Env {
+        server,
+        home,
+        config,
+    }
+}
+
+fn club_ids(keep: impl Fn(i64) -> bool) -> Vec<String> {
+    let mut ids: Vec<String> = (0..CLUB_NOTES)
+        .filter(|&i| keep(i))
+        .map(|i| (9_000 + i).to_string())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Flags, and which of the club's notes they keep.
+type ClubCase = (&'static [&'static str], fn(i64) -> bool);
+
+#[test]
+fn peoplevine_has_no_server_filters_so_every_flag_is_applied_on_our_side() {
+    let rt = runtime();
+    let env = setup_club(&rt);
+    let out = crm(&env, &["notes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        ids(&json_lines(&out)),
+        club_ids(|_| true),
+        "every note of every page"
+    );
+    assert_eq!(note_requests(&env).len(), 3, "three pages of 50");
+
+    let cases: [ClubCase; 7] = [
+        (&["--type", "call"], |i| i % 3 == 0),
+        (&["--type", "note"], |i| i % 3 == 1),
+        (&["--type", "email"], |i| i % 3 == 2),
+        (&["--author", "maya"], |i| i % 2 == 0),
+        (&["--author", CLUB_TOM.1], |i| i % 2 == 1),
+        (&["--search", "pool heater"], |i| i % 5 == 0),
+        // Notes fall on odd days of March: Mar 21 (entry 10) to Apr 8 (entry 19).
+        (&["--since", "2026-03-20", "--until", "2026-04-09"], |i| {
+            (10..=19).contains(&i)
+        }),
+    ];
+    for (flags, keep) in cases {
+        env.server.clear_requests();
+        let mut args = vec!["notes", "--json"];
+        args.extend_from_slice(flags);
+        let out = crm(&env, &args);
+        assert!(out.status.success(), "{flags:?}: {}", stderr(&out));
+        assert_eq!(ids(&json_lines(&out)), club_ids(keep), "{flags:?}");
+        assert!(
+            note_requests(&env)
+                .iter()
+                .all(|r| r.query.iter().all(|(k, _)| ![
+                    "type",
+                    "author",
+                    "author_email",
+                    "search"
+                ]
+                .contains(&k.as_str()))),
+            "{flags:?}: nothing for the server to filter on"
+        );
+    }
+
+    let out = crm(
+        &env,
+        &[
+            "notes", "--type", "call", "--author", "maya", "--search", "heater", "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let notes = json_lines(&out);
+    assert_eq!(ids(&notes), club_ids(|i| i % 30 == 0));
+    assert!(notes.iter().all(|n| n["provider"] == "peoplevine"));
+
+    let out = crm(&env, &["notes", "--type", "email", "--limit", "4", "--csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records = parse_csv(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(records.len(), 5);
+    assert!(records[1..].iter().all(|r| r[4] == "email"), "{records:?}");
 }

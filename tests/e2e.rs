@@ -71,6 +71,11 @@ impl Session {
         }
     }
 
+    /// The session's home, for a second start on the same files.
+    fn into_home(self) -> tempfile::TempDir {
+        self._home
+    }
+
     fn screen(&self) -> String {
         self.parser
             .lock()
@@ -400,4 +405,127 @@ fn signal(pid: u32, name: &str) -> std::process::ExitStatus {
         .args(["-c", &format!("kill -{name} {pid}")])
         .status()
         .expect("sh")
+}
+
+/// The rows of the Timeline pane: everything on the right of the Customers pane above the
+/// Note pane's border.
+fn timeline_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .skip(2)
+        .take_while(|line| !line.contains("Note ─"))
+        .filter_map(|line| line.split("││").nth(1).map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn one_authors_calls_with_a_then_a_name_enter_t_t() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::start(&["--demo"], home);
+    s.wait_for("Acme's timeline", |screen| {
+        screen.contains("Timeline · Acme Corp") && screen.contains("Jürgen")
+    });
+    s.keys("\t");
+    s.keys("a");
+    s.wait_for("the author picker", |screen| screen.contains("Any author"));
+    s.keys("sara");
+    s.keys("\r");
+    s.keys("t");
+    s.keys("t");
+    let screen = s.wait_for("Sara's calls only", |screen| {
+        screen.contains("author:sara@example.com") && screen.contains("type:call")
+    });
+    let entries: Vec<String> = timeline_rows(&screen)
+        .into_iter()
+        .filter(|row| row.contains("☎") || row.contains("✎"))
+        .collect();
+    assert!(entries.len() >= 2, "Sara has two calls with Acme: {screen}");
+    for row in &entries {
+        assert!(row.contains("☎ call") && row.contains("Sara Lee"), "{row}\n{screen}");
+    }
+    let rows = timeline_rows(&screen).join("\n");
+    assert!(rows.contains("Renewal discussed"), "{screen}");
+    assert!(!rows.contains("world leader"), "Sara's note is hidden: {screen}");
+    assert!(!rows.contains("Quarterly business review"), "{screen}");
+
+    // Esc clears the filter: every note is back.
+    s.keys("\x1b");
+    s.wait_for("the whole timeline again", |screen| {
+        !screen.contains("type:call") && screen.contains("Jürgen")
+    });
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+
+#[test]
+fn the_next_start_draws_the_saved_data_at_once_and_works_offline() {
+    use crm_notes::demo::chartmogul::{self, ChartMogulOptions};
+    const KEY: &str = "cm-e2e-key";
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let now = jiff::Timestamp::now();
+    let data = crm_notes::demo::data::chartmogul_demo(now, 30, 300, 7);
+    let options = ChartMogulOptions {
+        api_key: KEY.into(),
+        ..Default::default()
+    };
+    let server = runtime
+        .block_on(chartmogul::start(data, options))
+        .expect("fake server");
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[accounts.acme]\nprovider = \"chartmogul\"\nbase_url = \"{}\"\n",
+            server.base_url
+        ),
+    )
+    .expect("config");
+    let config = config.display().to_string();
+    let env = [("CRM_NOTES_API_KEY_ACME", KEY)];
+    let args = ["--config", config.as_str()];
+
+    // Online: browse, which fills the cache.
+    let home_path = home.path().to_path_buf();
+    let mut s = Session::start_with(&args, home, &env);
+    let online = s.wait_for("Acme's timeline", |screen| {
+        screen.contains("Timeline · Acme Corp") && screen.contains("updated just now")
+    });
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    let home = s.into_home();
+
+    // The network is gone: the same screen comes back from the store, marked offline.
+    drop(server);
+    drop(runtime);
+    let mut s = Session::start_with(&args, home, &env);
+    let offline = s.wait_for("the saved timeline, offline", |screen| {
+        screen.contains("Timeline · Acme Corp") && screen.contains("offline")
+    });
+    let first_row = |screen: &str| timeline_rows(screen).into_iter().next();
+    assert_eq!(first_row(&offline), first_row(&online), "{offline}");
+    // Searching the saved notes still works.
+    s.keys("\t/renewal");
+    s.wait_for("the filter applied offline", |screen| {
+        screen.contains("· renewal") && screen.contains("Renewal discussed")
+    });
+    // Esc in the bar clears the filter.
+    s.keys("\x1b");
+    s.wait_for("the filter cleared", |screen| !screen.contains("· renewal"));
+    // Writing offline goes to the outbox: the note shows as unsent, nothing is lost.
+    s.keys("nWritten on the train");
+    s.keys("\x13");
+    s.wait_for("the note kept as unsent", |screen| {
+        screen.contains("Written on the train") && screen.contains("unsent")
+    });
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+    assert!(home_path.exists());
 }

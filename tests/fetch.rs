@@ -172,7 +172,9 @@ async fn a_failure_arrives_as_one_line_and_other_views_keep_working() {
     let fetched = next(&mut rx).await.expect("a message");
     assert_eq!(fetched.generation, 7);
     match fetched.event {
-        FetchEvent::Failed { error } => {
+        FetchEvent::Failed { error, offline } => {
+            // A refused key is an answer from the server, not a network outage.
+            assert!(!offline);
             assert!(error.contains("401"), "{error}");
             assert!(!error.contains('\n'));
             assert!(!error.contains("wrong-key"));

@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::{Editor, EditorEvent, Field, Saved, when_input};
 use super::writes::{self, LocalWrite, WriteStatus};
-use super::{App, Effect, Pane, StatusMessage};
+use super::{App, CacheWrite, Effect, Pane, StatusMessage};
 use crate::duration::format_duration_input;
 use crate::model::{Note, NoteKind};
 use crate::outbox::OutboxReport;
@@ -106,7 +106,7 @@ impl App {
 
     /// The time for drafts: the latest `Msg::Now` (the epoch before the first one, which only
     /// makes such a draft sort as the oldest).
-    fn clock(&self) -> Timestamp {
+    pub(super) fn clock(&self) -> Timestamp {
         self.now.unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
@@ -443,7 +443,7 @@ impl App {
                         note_id,
                         customer_id,
                     };
-                    self.submit(account, op, None, effects);
+                    let _ = self.submit(account, op, None, effects);
                     self.inform("Deleting the note…".to_string());
                 } else {
                     self.inform("Kept the note".to_string());
@@ -498,6 +498,8 @@ impl App {
                 }
             }
             None if self.composer.is_some() => self.paste_into_composer(text),
+            None if self.picker.is_some() => self.paste_into_picker(text),
+            None if self.bar.is_some() => self.paste_into_bar(text, effects),
             None => self.inform("To paste a note, open the editor first (n or c)".to_string()),
         }
     }
@@ -618,25 +620,28 @@ impl App {
                     super::editor::Target::Edit(note) => Some(*note),
                     super::editor::Target::New => None,
                 };
-                self.submit(editor.account, op, before, effects);
+                let shown = self.submit(editor.account, op, before, effects);
                 self.focus = Pane::Timeline;
-                self.inform(format!(
-                    "Saved: sending to {}…",
-                    self.provider_name(editor.account)
-                ));
+                let provider = self.provider_name(editor.account);
+                self.inform(if shown {
+                    format!("Saved: sending to {provider}…")
+                } else {
+                    format!("Saved: sending to {provider}… (the filter hides it; Esc clears it)")
+                });
             }
         }
     }
 
     /// Hands a write to the outbox and shows it at once: a new entry (selected), an edit's
-    /// new text, or a row marked as being deleted.
+    /// new text, or a row marked as being deleted. Returns false when the timeline's filter
+    /// hides the entry.
     fn submit(
         &mut self,
         account: usize,
         op: WriteOp,
         before: Option<Note>,
         effects: &mut Vec<Effect>,
-    ) {
+    ) -> bool {
         let local_id = format!("local-{}", self.next_local);
         self.next_local += 1;
         effects.push(Effect::Submit {
@@ -646,7 +651,7 @@ impl App {
         });
         let rows = self.timeline_rows();
         let Some(view) = self.views.get_mut(account) else {
-            return;
+            return true;
         };
         let write = LocalWrite {
             local_id: Some(local_id),
@@ -655,17 +660,19 @@ impl App {
             status: WriteStatus::Sending,
             before,
         };
-        let ours = view.timeline.customer_id.as_deref() == Some(write.customer_id());
+        let ours = view.timeline.shows_customer(write.customer_id());
+        let mut shown = true;
         if ours {
             if let Some(entry) = write.entry() {
-                let index = writes::insert_entry(&mut view.timeline, entry, rows);
-                let len = view.timeline.notes.len();
-                view.timeline.cursor.select(index, len, rows);
+                let id = entry.id.clone();
+                view.timeline.insert(entry, rows);
+                shown = view.timeline.select_id(&id, rows);
                 view.note.scroll = 0;
             }
         }
         view.writes.items.push(write);
         writes::overlay(&mut view.timeline, &view.writes, rows);
+        shown
     }
 
     /// A report from the outbox worker.
@@ -687,7 +694,23 @@ impl App {
                 local_id,
                 op,
                 note,
-            } => self.on_confirmed(account, local_id.as_deref(), &op, note),
+            } => {
+                // The store keeps the server's copy for the next start and for offline use.
+                match (&op, &note) {
+                    (WriteOp::Delete { note_id, .. }, _) => {
+                        effects.push(Effect::Cache(CacheWrite::Remove {
+                            account,
+                            id: note_id.clone(),
+                        }));
+                    }
+                    (_, Some(note)) => effects.push(Effect::Cache(CacheWrite::Upsert {
+                        account,
+                        notes: vec![note.clone()],
+                    })),
+                    _ => {}
+                }
+                self.on_confirmed(account, local_id.as_deref(), &op, note)
+            }
             OutboxReport::Queued {
                 account,
                 local_id,
@@ -758,7 +781,7 @@ impl App {
                 customer_id.as_str()
             }
         };
-        let ours = timeline.customer_id.as_deref() == Some(customer_id);
+        let ours = timeline.shows_customer(customer_id);
         match (op, note) {
             (WriteOp::Create(_), Some(note)) if ours => {
                 let entry = write.map(|w| w.entry_id());
@@ -766,26 +789,26 @@ impl App {
                 match entry {
                     // A refresh already brought the server's copy: drop ours.
                     Some(entry) if present => {
-                        writes::remove_entry(timeline, &entry, rows);
+                        timeline.remove(&entry, rows);
                     }
-                    Some(entry) if writes::replace_entry(timeline, &entry, note.clone()) => {}
+                    Some(entry) if timeline.replace(&entry, note.clone(), rows) => {}
                     _ if !present => {
-                        writes::insert_entry(timeline, note, rows);
+                        timeline.insert(note, rows);
                     }
                     _ => {}
                 }
             }
             (WriteOp::Create(_), _) => {
                 if let Some(write) = write {
-                    writes::remove_entry(timeline, &write.entry_id(), rows);
+                    timeline.remove(&write.entry_id(), rows);
                 }
             }
             (WriteOp::Update { note_id, .. }, Some(note)) if ours => {
-                writes::replace_entry(timeline, note_id, note);
+                timeline.replace(note_id, note, rows);
             }
             (WriteOp::Update { .. }, _) => {}
             (WriteOp::Delete { note_id, .. }, _) => {
-                writes::remove_entry(timeline, note_id, rows);
+                timeline.remove(note_id, rows);
             }
         }
         // Another write about the same note may still be on its way.
@@ -942,11 +965,11 @@ impl App {
 fn undo_overlay(timeline: &mut super::timeline::Timeline, write: &LocalWrite, rows: usize) {
     match &write.op {
         WriteOp::Create(_) => {
-            writes::remove_entry(timeline, &write.entry_id(), rows);
+            timeline.remove(&write.entry_id(), rows);
         }
         WriteOp::Update { note_id, .. } => {
             if let Some(before) = write.before.clone() {
-                writes::replace_entry(timeline, note_id, before);
+                timeline.replace(note_id, before, rows);
             }
         }
         WriteOp::Delete { .. } => {}

@@ -524,9 +524,8 @@ fn each_account_keeps_its_selection_scroll_pages_and_drafts_across_switches() {
         customers_page(customers(10..13), 3, true),
     ));
     assert_eq!(only_fetch(&effects, FetchSlot::Timeline).account, 1);
-    // The focus is the agent's place in the layout, the same in every account.
-    assert_eq!(app.focus(), Pane::Timeline);
-    app.update(key(KeyCode::BackTab));
+    // Each account has its own focus: club opens on its Customers.
+    assert_eq!(app.focus(), Pane::Customers);
     app.update(ch('j'));
     // " crm-notes ─ [1] acme · ChartMogul   [2] club · Peoplevine   [3] panel · …"
     let effects = app.update(click(62, 0));
@@ -537,6 +536,7 @@ fn each_account_keeps_its_selection_scroll_pages_and_drafts_across_switches() {
     let effects = app.update(click(20, 0));
     assert!(effects.is_empty(), "{effects:?}");
     assert_eq!(app.active_account(), 0);
+    assert_eq!(app.focus(), Pane::Timeline);
     assert_eq!(selected_customer(&app), Some("c2"));
     assert_eq!(selected_note(&app), Some("long"));
     assert_eq!(app.view().map(|v| v.note.scroll), scroll);

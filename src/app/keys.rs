@@ -33,33 +33,12 @@ pub enum Action {
     Delete,
     /// Write a message to the selected note's thread (accounts with `Capabilities.messages`).
     AddMessage,
-    /// A key reserved for a feature that later versions build.
-    NotYet(Planned),
-}
-
-/// Features that have a key but are not built yet; pressing the key explains that.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Planned {
+    /// Open the filter bar over the focused list.
     Filter,
+    /// Pick an author to filter the timeline on.
     Author,
+    /// Cycle the timeline's type filter: all, notes, calls.
     KindFilter,
-}
-
-impl Planned {
-    /// The friendly status-line text for the key.
-    pub fn message(self) -> &'static str {
-        match self {
-            Planned::Filter => {
-                "The filter bar is coming in a later version (/ isn't available yet)"
-            }
-            Planned::Author => {
-                "Picking an author is coming in a later version (a isn't available yet)"
-            }
-            Planned::KindFilter => {
-                "Filtering by type is coming in a later version (t isn't available yet)"
-            }
-        }
-    }
 }
 
 impl Action {
@@ -78,7 +57,7 @@ impl Action {
             Action::PaneLeft => "pane to the left (towards Customers)",
             Action::PaneRight => "pane to the right (towards Note)",
             Action::Open => "open: customer → timeline → note",
-            Action::Back => "close contacts, dismiss the message",
+            Action::Back => "close contacts, dismiss the message, then clear the filter",
             Action::Contacts => "show the customer's contacts (people)",
             Action::Refresh => "refresh customers and timeline, retry unsent notes",
             Action::Copy => "copy the note's text",
@@ -92,13 +71,10 @@ impl Action {
             Action::Edit => "edit the selected note",
             Action::Delete => "delete the selected note (asks first)",
             Action::AddMessage => "add a message to the note's thread (Ctrl-S sends)",
-            Action::NotYet(_) => "not available yet",
+            Action::Filter => "filter: author:sara type:call since:7d text (Esc clears)",
+            Action::Author => "pick an author to filter on",
+            Action::KindFilter => "cycle the type shown: all, notes, calls",
         }
-    }
-
-    /// Only built features are listed in help; planned keys just explain themselves.
-    pub fn in_help(self) -> bool {
-        !matches!(self, Action::NotYet(_))
     }
 }
 
@@ -206,9 +182,9 @@ pub const KEYMAP: &[Binding] = &[
     bind(Chord::ch('e'), Action::Edit),
     bind(Chord::ch('d'), Action::Delete),
     bind(Chord::ch('m'), Action::AddMessage),
-    bind(Chord::ch('/'), Action::NotYet(Planned::Filter)),
-    bind(Chord::ch('a'), Action::NotYet(Planned::Author)),
-    bind(Chord::ch('t'), Action::NotYet(Planned::KindFilter)),
+    bind(Chord::ch('/'), Action::Filter),
+    bind(Chord::ch('a'), Action::Author),
+    bind(Chord::ch('t'), Action::KindFilter),
 ];
 
 /// What a key does while the editor is open; every other key is typed into the field.
@@ -328,10 +304,7 @@ pub const EDITOR_HEADING: &str = "In the editor";
 /// bindings with the same description are merged, and a run of digit keys is written as a
 /// range ("1–9").
 pub fn help_rows() -> Vec<HelpRow> {
-    let browser = KEYMAP
-        .iter()
-        .filter(|b| b.action.in_help())
-        .map(|b| (b.action.description(), b.chord));
+    let browser = KEYMAP.iter().map(|b| (b.action.description(), b.chord));
     let mut rows = grouped(browser);
     rows.push(HelpRow {
         keys: String::new(),
@@ -480,13 +453,13 @@ mod tests {
     }
 
     #[test]
-    fn help_lists_every_built_action_and_hides_planned_ones() {
+    fn help_lists_every_action() {
         let rows = help_rows();
         for binding in KEYMAP {
             let listed = rows
                 .iter()
                 .any(|r| r.description == binding.action.description());
-            assert_eq!(listed, binding.action.in_help(), "{binding:?}");
+            assert!(listed, "{binding:?}");
         }
         let quit = rows.iter().find(|r| r.description == "quit");
         assert_eq!(quit.map(|r| r.keys.as_str()), Some("q Ctrl-C"));

@@ -5,7 +5,10 @@ mod compose;
 pub mod composer;
 pub mod customers;
 pub mod editor;
+pub mod filter;
+mod filtering;
 pub mod keys;
+pub mod line_input;
 pub mod list;
 pub mod note;
 pub mod timeline;
@@ -22,13 +25,14 @@ use crate::model::{
     Capabilities, Contact, Customer, CustomerQuery, Note, NoteKind, NoteQuery, ProviderKind,
 };
 use crate::ui;
-use customers::CustomerList;
+use customers::{CustomerList, Selection};
 use keys::Action;
 use list::ListCursor;
 use note::{ContactList, NotePane};
 use timeline::Timeline;
 
 pub use composer::MessageSent;
+pub use filtering::{AuthorPicker, BarTarget, FilterBar, FilterState, PICKER_ROWS};
 
 /// Everything that can happen to the app: input, and results from the fetch layer.
 #[derive(Debug, Clone)]
@@ -51,6 +55,34 @@ pub enum Msg {
     /// The provider's answer to `Effect::AddMessage` (boxed: it is rare, and would make
     /// every message as big as itself).
     MessageSent(Box<MessageSent>),
+    /// A problem outside any request (the cache file is unusable): one line, shown as an
+    /// error.
+    Error(String),
+    /// The store's copy of a list, answering `Effect::LoadCached`.
+    Cached(Box<Cached>),
+    /// The store's full-text ranking for `Effect::Search`: note ids, best first.
+    Searched {
+        account: usize,
+        generation: u64,
+        ids: Vec<String>,
+    },
+}
+
+/// What the store had saved for a list; `generation` is the request it answers.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub account: usize,
+    pub generation: u64,
+    pub data: CachedData,
+    /// When this list was last complete from the server.
+    pub synced_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub enum CachedData {
+    Customers(Vec<Customer>),
+    Authors(Vec<filter::AuthorCount>),
+    Notes(Vec<Note>),
 }
 
 /// A result from the fetch layer. `generation` is the number of the request it answers; a
@@ -79,9 +111,11 @@ pub enum FetchEvent {
         contacts: Vec<Contact>,
         done: bool,
     },
-    /// The request failed; `error` is one line, ready for the status line.
+    /// The request failed; `error` is one line, ready for the status line. `offline`: the
+    /// server could not be reached at all.
     Failed {
         error: String,
+        offline: bool,
     },
 }
 
@@ -124,7 +158,59 @@ pub enum Effect {
         local_id: String,
         text: String,
     },
+    /// Read the store's copy of a list (answered by `Msg::Cached`).
+    LoadCached(CacheRead),
+    /// Save what the server sent in the store.
+    Cache(CacheWrite),
+    /// Rank the account's cached notes for the filter's free text (answered by
+    /// `Msg::Searched`).
+    Search {
+        account: usize,
+        generation: u64,
+        query: crate::cache::SearchQuery,
+    },
     Quit,
+}
+
+/// A list to read from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheRead {
+    pub account: usize,
+    pub generation: u64,
+    pub what: CacheScope,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CacheScope {
+    Customers,
+    /// Everyone who wrote a cached note of the account (what Tab completes).
+    Authors,
+    /// One customer's notes, or the whole account's (`None`).
+    Notes { customer: Option<String> },
+}
+
+/// Something the server sent, to keep for the next start and for offline use.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CacheWrite {
+    /// One page of the account's customers listing (`page` counts from 1; `done` ends it).
+    Customers {
+        account: usize,
+        page: u32,
+        customers: Vec<Customer>,
+        done: bool,
+    },
+    /// One page of a notes listing: one customer's or the account's (`None`).
+    Notes {
+        account: usize,
+        customer: Option<String>,
+        page: u32,
+        notes: Vec<Note>,
+        done: bool,
+    },
+    /// Notes known to exist (a filtered listing, a confirmed write): kept, nothing removed.
+    Upsert { account: usize, notes: Vec<Note> },
+    /// A note deleted on the server.
+    Remove { account: usize, id: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +224,13 @@ pub struct FetchRequest {
 pub enum FetchKind {
     Customers(CustomerQuery),
     Notes(NoteQuery),
-    Contacts { customer_id: String },
+    Contacts {
+        customer_id: String,
+    },
+    /// The Timeline's notes as the server filters them (merged into the timeline).
+    FilteredNotes(NoteQuery),
+    /// A provider-side customer search (an email), merged into the list.
+    CustomerSearch(CustomerQuery),
 }
 
 /// The views whose fetches replace each other ("latest request wins" per account and slot).
@@ -147,6 +239,8 @@ pub enum FetchSlot {
     Customers,
     Timeline,
     Contacts,
+    TimelineFilter,
+    CustomerSearch,
 }
 
 impl FetchKind {
@@ -155,6 +249,8 @@ impl FetchKind {
             FetchKind::Customers(_) => FetchSlot::Customers,
             FetchKind::Notes(_) => FetchSlot::Timeline,
             FetchKind::Contacts { .. } => FetchSlot::Contacts,
+            FetchKind::FilteredNotes(_) => FetchSlot::TimelineFilter,
+            FetchKind::CustomerSearch(_) => FetchSlot::CustomerSearch,
         }
     }
 }
@@ -220,6 +316,22 @@ pub struct AccountView {
     pub pending_messages: Vec<composer::PendingMessage>,
     /// Messages begun and closed with Esc, or given back after a failed send, by note id.
     pub message_drafts: HashMap<String, String>,
+    /// The Timeline filter as typed (kept while other accounts are shown).
+    pub filter: FilterState,
+    pub sync: SyncState,
+    /// Which pane had the keyboard when another account's tab was opened.
+    pub focus: Pane,
+    /// Authors of the account's saved notes, most notes first: Tab completes them.
+    pub authors: Vec<filter::AuthorCount>,
+}
+
+/// How fresh the account's data is, for the status line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncState {
+    /// When a listing last completed from the server (or the store's record of it).
+    pub updated: Option<Timestamp>,
+    /// The last request could not reach the server.
+    pub offline: bool,
 }
 
 /// The status line's message: an error (red, stays until replaced or dismissed) or a piece
@@ -271,6 +383,10 @@ pub struct App {
     /// A y/n question in the status line; the next key answers it.
     pub(crate) confirm: Option<compose::Confirm>,
     pub(crate) stopwatch: Option<compose::Stopwatch>,
+    /// The filter bar, while it has the keyboard.
+    pub(crate) bar: Option<FilterBar>,
+    /// The author picker, while it has the keyboard.
+    pub(crate) picker: Option<AuthorPicker>,
     /// Numbers the optimistic entries ("local-1", "local-2", …).
     next_local: u64,
     next_gen: u64,
@@ -298,6 +414,8 @@ impl App {
             composer: None,
             confirm: None,
             stopwatch: None,
+            bar: None,
+            picker: None,
             next_local: 1,
             next_gen: 1,
             quit: false,
@@ -356,6 +474,20 @@ impl App {
             Msg::Outbox(report) => self.on_outbox(*report, &mut effects),
             Msg::Paste(text) => self.on_paste(&text, &mut effects),
             Msg::MessageSent(sent) => self.on_message_sent(*sent),
+            Msg::Error(text) => {
+                self.status = Some(StatusMessage {
+                    text,
+                    error: true,
+                    since_tick: self.tick,
+                    at: self.now,
+                });
+            }
+            Msg::Cached(cached) => self.on_cached(*cached, &mut effects),
+            Msg::Searched {
+                account,
+                generation,
+                ids,
+            } => self.on_searched(account, generation, ids),
         }
         effects
     }
@@ -373,6 +505,14 @@ impl App {
             }
             if self.composer.is_some() {
                 self.on_composer_key(key, effects);
+                return;
+            }
+            if self.picker.is_some() {
+                self.on_picker_key(key, effects);
+                return;
+            }
+            if self.bar.is_some() {
+                self.on_bar_key(key, effects);
                 return;
             }
         }
@@ -400,7 +540,13 @@ impl App {
                     view.note.show_contacts = false;
                     view.note.scroll = 0;
                 }
-                _ => self.status = None,
+                // Esc peels one layer at a time: an error, then the focused filter (an
+                // information message fades by itself and goes with it).
+                _ if self.status.as_ref().is_some_and(|s| s.error) => self.status = None,
+                _ => {
+                    self.status = None;
+                    self.clear_focused_filter(effects);
+                }
             },
             Action::Down => self.move_in_focus(Step::By(1), effects),
             Action::Up => self.move_in_focus(Step::By(-1), effects),
@@ -418,7 +564,9 @@ impl App {
             Action::Copy => self.copy(effects),
             Action::OpenInBrowser => self.open_in_browser(effects),
             Action::SwitchAccount(index) => self.switch_account(usize::from(index), effects),
-            Action::NotYet(planned) => self.inform(planned.message().to_string()),
+            Action::Filter => self.open_bar(),
+            Action::Author => self.open_author_picker(),
+            Action::KindFilter => self.cycle_kind(effects),
             Action::NewNote => self.open_new(NoteKind::Note, effects),
             Action::LogCall => self.open_new(NoteKind::Call, effects),
             Action::Stopwatch => self.toggle_stopwatch(effects),
@@ -454,6 +602,7 @@ impl App {
             || self.editor.is_some()
             || self.composer.is_some()
             || self.confirm.is_some()
+            || self.picker.is_some()
         {
             return;
         }
@@ -511,7 +660,7 @@ impl App {
         let Some(view) = self.views.get_mut(self.active) else {
             return;
         };
-        let len = view.customers.items.len();
+        let len = view.customers.rows();
         let index = view.customers.cursor.window_start(len, rows) + row;
         if index < len && view.customers.cursor.select(index, len, rows) {
             self.load_timeline(self.active, effects);
@@ -523,7 +672,7 @@ impl App {
         let Some(view) = self.views.get_mut(self.active) else {
             return;
         };
-        let len = view.timeline.notes.len();
+        let len = view.timeline.len();
         let index = view.timeline.cursor.window_start(len, rows) + row;
         if index < len && view.timeline.cursor.select(index, len, rows) {
             view.note.scroll = 0;
@@ -535,12 +684,10 @@ impl App {
         let customer_rows = self.customer_rows();
         let timeline_rows = self.timeline_rows();
         for view in &mut self.views {
-            view.customers
-                .cursor
-                .clamp(view.customers.items.len(), customer_rows);
-            view.timeline
-                .cursor
-                .clamp(view.timeline.notes.len(), timeline_rows);
+            let len = view.customers.rows();
+            view.customers.cursor.clamp(len, customer_rows);
+            let len = view.timeline.len();
+            view.timeline.cursor.clamp(len, timeline_rows);
         }
         self.clamp_note_scroll();
     }
@@ -560,6 +707,7 @@ impl App {
         let account = fetched.account;
         let customer_rows = self.customer_rows();
         let timeline_rows = self.timeline_rows();
+        let now = self.now;
         let Some(view) = self.views.get_mut(account) else {
             return;
         };
@@ -570,8 +718,25 @@ impl App {
                 pages,
                 done,
             } => {
+                if generation != 0 && generation == view.customers.search_generation {
+                    view.sync.offline = false;
+                    if view.customers.merge(customers, customer_rows) {
+                        self.load_timeline(account, effects);
+                    }
+                    return;
+                }
                 if generation != view.customers.generation || !view.customers.loading {
                     return;
+                }
+                view.sync.offline = false;
+                effects.push(Effect::Cache(CacheWrite::Customers {
+                    account,
+                    page: pages,
+                    customers: customers.clone(),
+                    done,
+                }));
+                if done {
+                    view.sync.updated = now.or(view.sync.updated);
                 }
                 let changed = view
                     .customers
@@ -581,8 +746,29 @@ impl App {
                 }
             }
             FetchEvent::NotesPage { notes, pages, done } => {
+                if generation != 0 && generation == view.timeline.filter_generation {
+                    view.sync.offline = false;
+                    effects.push(Effect::Cache(CacheWrite::Upsert {
+                        account,
+                        notes: notes.clone(),
+                    }));
+                    view.timeline.merge(notes, timeline_rows);
+                    writes::overlay(&mut view.timeline, &view.writes, timeline_rows);
+                    return;
+                }
                 if generation != view.timeline.generation || !view.timeline.loading {
                     return;
+                }
+                view.sync.offline = false;
+                effects.push(Effect::Cache(CacheWrite::Notes {
+                    account,
+                    customer: view.timeline.customer_id.clone(),
+                    page: pages,
+                    notes: notes.clone(),
+                    done,
+                }));
+                if done {
+                    view.sync.updated = now.or(view.sync.updated);
                 }
                 if view.timeline.receive(notes, pages, done, timeline_rows) {
                     view.note.scroll = 0;
@@ -603,11 +789,17 @@ impl App {
                     view.note.pending = None;
                 }
             }
-            FetchEvent::Failed { error } => {
+            FetchEvent::Failed { error, offline } => {
                 if view.customers.loading && generation == view.customers.generation {
                     view.customers.fail();
                 } else if view.timeline.loading && generation == view.timeline.generation {
                     view.timeline.fail();
+                } else if generation != 0
+                    && (generation == view.timeline.filter_generation
+                        || generation == view.customers.search_generation)
+                {
+                    // The local filter still shows what is loaded; say what the server
+                    // could not add.
                 } else if let Some((pending_gen, customer_id)) = view.note.pending.clone() {
                     if generation != pending_gen {
                         return;
@@ -618,14 +810,68 @@ impl App {
                 } else {
                     return;
                 }
+                let text = if offline {
+                    view.sync.offline = true;
+                    let saved = view.customers.from_cache || view.timeline.from_cache;
+                    if saved {
+                        format!("Offline, showing what was saved: {error}")
+                    } else {
+                        format!("Offline: {error}")
+                    }
+                } else {
+                    error
+                };
                 self.status = Some(StatusMessage {
-                    text: error,
+                    text,
                     error: true,
                     since_tick: self.tick,
                     at: self.now,
                 });
             }
         }
+    }
+
+    /// The store's copy of a list: shown at once if the server's has not arrived yet.
+    fn on_cached(&mut self, cached: Cached, effects: &mut Vec<Effect>) {
+        let customer_rows = self.customer_rows();
+        let timeline_rows = self.timeline_rows();
+        let Some(view) = self.views.get_mut(cached.account) else {
+            return;
+        };
+        if view.sync.updated.is_none() {
+            view.sync.updated = cached.synced_at;
+        }
+        match cached.data {
+            CachedData::Customers(customers) => {
+                if cached.generation != view.customers.generation {
+                    return;
+                }
+                if view.customers.receive_cached(customers, customer_rows) {
+                    self.load_timeline(cached.account, effects);
+                }
+            }
+            CachedData::Authors(authors) => view.authors = authors,
+            CachedData::Notes(notes) => {
+                if cached.generation != view.timeline.generation {
+                    return;
+                }
+                if view.timeline.receive_cached(notes, timeline_rows) {
+                    view.note.scroll = 0;
+                    writes::overlay(&mut view.timeline, &view.writes, timeline_rows);
+                }
+            }
+        }
+    }
+
+    fn on_searched(&mut self, account: usize, generation: u64, ids: Vec<String>) {
+        let rows = self.timeline_rows();
+        let Some(view) = self.views.get_mut(account) else {
+            return;
+        };
+        if generation != view.filter.search_generation {
+            return;
+        }
+        view.timeline.set_ranking(generation, ids, rows);
     }
 
     fn next_gen(&mut self) -> u64 {
@@ -644,30 +890,45 @@ impl App {
         generation
     }
 
-    /// Asks for `account`'s customers (first load, or refresh keeping the old list meanwhile).
+    /// Asks for `account`'s customers (first load, or refresh keeping the old list meanwhile);
+    /// the first time, the store's copy too, which shows until the server's arrives.
     fn load_customers(&mut self, account: usize, effects: &mut Vec<Effect>) {
         if account >= self.views.len() {
             return;
         }
+        let first = self
+            .views
+            .get(account)
+            .is_some_and(|v| !v.customers.requested);
         let generation = self.fetch(
             account,
             FetchKind::Customers(CustomerQuery::default()),
             effects,
         );
+        if first {
+            for what in [CacheScope::Customers, CacheScope::Authors] {
+                effects.push(Effect::LoadCached(CacheRead {
+                    account,
+                    generation,
+                    what,
+                }));
+            }
+        }
         if let Some(view) = self.views.get_mut(account) {
             view.customers.start(generation);
         }
     }
 
-    /// Replaces `account`'s timeline with the selected customer's, emptied at once (so nothing
-    /// of the previous customer shows under the new name) and asks for its notes.
+    /// Replaces `account`'s timeline with the selected customer's (or the account-wide
+    /// feed), emptied at once so nothing of the previous one shows under the new name, and
+    /// asks for its notes: the store's copy and the server's.
     fn load_timeline(&mut self, account: usize, effects: &mut Vec<Effect>) {
-        let Some(customer) = self
-            .views
-            .get(account)
-            .and_then(|v| v.customers.selected())
-            .cloned()
-        else {
+        let selection = match self.views.get(account).and_then(|v| v.customers.selection()) {
+            Some(Selection::All) => Some(None),
+            Some(Selection::Customer(c)) => Some(Some(c.clone())),
+            None => None,
+        };
+        let Some(customer) = selection else {
             if let Some(view) = self.views.get_mut(account) {
                 view.timeline = Timeline::default();
                 view.note.scroll = 0;
@@ -675,20 +936,33 @@ impl App {
             return;
         };
         let query = NoteQuery {
-            customer_id: Some(customer.id.clone()),
+            customer_id: customer.as_ref().map(|c| c.id.clone()),
             ..NoteQuery::default()
         };
         let generation = self.fetch(account, FetchKind::Notes(query), effects);
+        effects.push(Effect::LoadCached(CacheRead {
+            account,
+            generation,
+            what: CacheScope::Notes {
+                customer: customer.as_ref().map(|c| c.id.clone()),
+            },
+        }));
         let rows = self.timeline_rows();
         let show_contacts = match self.views.get_mut(account) {
             Some(view) => {
-                view.timeline = Timeline::for_customer(&customer, generation);
+                view.timeline = match &customer {
+                    Some(customer) => Timeline::for_customer(customer, generation),
+                    None => Timeline::for_account(generation),
+                };
                 writes::overlay(&mut view.timeline, &view.writes, rows);
                 view.note.scroll = 0;
-                view.note.show_contacts
+                view.note.show_contacts && customer.is_some()
             }
             None => false,
         };
+        // The account's filter carries over to the new timeline: applied here, ranked by
+        // the store for the new scope, and sent to the server where it can filter.
+        self.apply_filter(account, true, effects);
         if show_contacts {
             self.ensure_contacts(account, effects);
         }
@@ -747,13 +1021,13 @@ impl App {
         };
         match pane {
             Pane::Customers => {
-                let len = view.customers.items.len();
+                let len = view.customers.rows();
                 if step.apply(&mut view.customers.cursor, len, customer_rows) {
                     self.load_timeline(self.active, effects);
                 }
             }
             Pane::Timeline => {
-                let len = view.timeline.notes.len();
+                let len = view.timeline.len();
                 if step.apply(&mut view.timeline.cursor, len, timeline_rows) {
                     view.note.scroll = 0;
                 }
@@ -825,16 +1099,20 @@ impl App {
         // `r` is also "try the unsent notes now" (the worker retries with backoff anyway).
         effects.push(Effect::RetryOutbox);
         self.load_customers(account, effects);
-        let customer_id = self.view().and_then(|v| v.timeline.customer_id.clone());
-        if let Some(customer_id) = customer_id {
+        let scope = self
+            .view()
+            .filter(|v| v.timeline.is_open())
+            .map(|v| v.timeline.customer_id.clone());
+        if let Some(customer_id) = scope {
             let query = NoteQuery {
-                customer_id: Some(customer_id),
+                customer_id,
                 ..NoteQuery::default()
             };
             let generation = self.fetch(account, FetchKind::Notes(query), effects);
             if let Some(view) = self.views.get_mut(account) {
                 view.timeline.refresh(generation);
             }
+            self.apply_filter(account, true, effects);
         }
         let show_contacts = match self.views.get_mut(account) {
             Some(view) => {
@@ -916,7 +1194,14 @@ impl App {
             self.inform(text);
             return;
         }
+        // Each account keeps the pane the agent was working in.
+        if let Some(view) = self.views.get_mut(self.active) {
+            view.focus = self.focus;
+        }
         self.active = index;
+        self.bar = None;
+        self.picker = None;
+        self.focus = self.view().map_or(Pane::Customers, |v| v.focus);
         let requested = self.view().is_some_and(|v| v.customers.requested);
         if !requested {
             self.load_customers(index, effects);
@@ -924,9 +1209,9 @@ impl App {
         self.clamp_note_scroll();
     }
 
-    fn inform(&mut self, text: String) {
+    fn inform(&mut self, text: impl Into<String>) {
         self.status = Some(StatusMessage {
-            text,
+            text: text.into(),
             error: false,
             since_tick: self.tick,
             at: self.now,
@@ -983,6 +1268,8 @@ fn add_signed(value: usize, delta: isize) -> usize {
 
 #[cfg(test)]
 mod extras_tests;
+#[cfg(test)]
+mod filter_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

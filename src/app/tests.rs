@@ -290,6 +290,7 @@ fn a_failed_fetch_shows_the_error_stops_loading_and_keeps_the_rest() {
         timeline.generation,
         FetchEvent::Failed {
             error: "ChartMogul is not answering (timeout after 30s)".to_string(),
+            offline: false,
         },
     ));
     let status = app.status().cloned();
@@ -317,6 +318,7 @@ fn a_failure_for_a_request_already_replaced_is_ignored() {
         first.generation,
         FetchEvent::Failed {
             error: "cancelled".to_string(),
+            offline: false,
         },
     ));
     assert_eq!(app.status(), None);
@@ -400,7 +402,8 @@ fn q_and_ctrl_c_quit() {
 fn clicking_a_customer_row_selects_that_customer() {
     let (mut app, _) = browser(10);
     let list = ui::layout(Rect::new(0, 0, 80, 24)).customers_list();
-    let effects = app.update(click(list.x + 2, list.y + 4));
+    // Row 0 is the account-wide feed; row 5 is the fifth customer.
+    let effects = app.update(click(list.x + 2, list.y + 5));
     assert_eq!(selected_customer(&app), Some("c4"));
     assert_eq!(
         notes_customer(&only_fetch(&effects, FetchSlot::Timeline)),
@@ -728,21 +731,6 @@ fn o_opens_the_customers_web_link_or_says_there_is_none() {
 }
 
 #[test]
-fn keys_for_features_still_to_come_explain_they_are_not_available_yet() {
-    let (mut app, _) = browser(1);
-    for c in ['/', 'a', 't'] {
-        assert!(app.update(ch(c)).is_empty());
-        let status = app.status().cloned();
-        assert!(
-            status
-                .as_ref()
-                .is_some_and(|s| !s.error && s.text.contains("isn't available yet")),
-            "{c}: {status:?}"
-        );
-    }
-}
-
-#[test]
 fn refresh_keeps_the_old_lists_until_the_new_ones_arrive_and_keeps_the_selection() {
     let mut app = browser_with_notes(3);
     app.update(key(KeyCode::Tab));
@@ -776,7 +764,8 @@ fn refresh_keeps_the_old_lists_until_the_new_ones_arrive_and_keeps_the_selection
     ));
     assert!(requests(&effects).is_empty());
     assert_eq!(selected_customer(&app), Some("c0"));
-    assert_eq!(app.view().map(|v| v.customers.cursor.selected), Some(1));
+    // Row 0 is the account-wide feed: c0, second customer, is on row 2.
+    assert_eq!(app.view().map(|v| v.customers.cursor.selected), Some(2));
 
     app.update(fetched(
         0,
@@ -808,6 +797,7 @@ fn information_fades_after_some_ticks_but_errors_stay() {
         timeline.generation,
         FetchEvent::Failed {
             error: "boom".to_string(),
+            offline: false,
         },
     ));
     for _ in 0..INFO_TICKS * 3 {
@@ -820,18 +810,23 @@ fn information_fades_after_some_ticks_but_errors_stay() {
 fn keyboard_scrolling_moves_past_the_window_and_page_keys_jump() {
     let (mut app, _) = browser(100);
     let rows = usize::from(ui::layout(Rect::new(0, 0, 80, 24)).customers_list().height);
+    // The first customer is on row 1, under the account-wide feed.
     app.update(key(KeyCode::PageDown));
-    assert_eq!(
-        app.view().map(|v| v.customers.cursor.selected),
-        Some(rows - 1)
-    );
+    assert_eq!(app.view().map(|v| v.customers.cursor.selected), Some(rows));
     app.update(ch('G'));
     assert_eq!(selected_customer(&app), Some("c99"));
     assert_eq!(
         app.view().map(|v| v.customers.cursor.offset),
-        Some(100 - rows)
+        Some(101 - rows)
     );
-    app.update(key(KeyCode::Home));
+    let effects = app.update(key(KeyCode::Home));
+    assert_eq!(selected_customer(&app), None);
+    assert_eq!(
+        notes_customer(&only_fetch(&effects, FetchSlot::Timeline)),
+        None,
+        "the top row is the account-wide feed"
+    );
+    app.update(ch('j'));
     assert_eq!(selected_customer(&app), Some("c0"));
 }
 
@@ -844,7 +839,7 @@ fn an_empty_customer_list_asks_for_no_timeline() {
         request.generation,
         customers_page(Vec::new(), 1, true),
     ));
-    assert!(effects.is_empty());
+    assert!(requests(&effects).is_empty(), "{effects:?}");
     assert_eq!(selected_customer(&app), None);
     assert!(app.update(ch('j')).is_empty());
 }

@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use crate::app::list::ListCursor;
 use crate::app::timeline::Timeline;
 use crate::model::{Note, NotePatch};
 use crate::store::{OutboxItem, OutboxState, WriteOp};
@@ -257,23 +256,19 @@ fn status_of(item: &OutboxItem) -> WriteStatus {
 /// Shows `writes` in `timeline` (if it is their customer's): creates become entries, edits
 /// show their new content. Idempotent, so it runs after every page and every report.
 pub fn overlay(timeline: &mut Timeline, writes: &Writes, rows: usize) {
-    if writes.items.is_empty() {
+    if writes.items.is_empty() || !timeline.is_open() {
         return;
     }
-    let Some(customer_id) = timeline.customer_id.clone() else {
-        return;
-    };
-    for write in writes
-        .items
-        .iter()
-        .filter(|w| w.customer_id() == customer_id)
-    {
+    for write in &writes.items {
+        if !timeline.shows_customer(write.customer_id()) {
+            continue;
+        }
         match &write.op {
             WriteOp::Create(_) => {
                 let id = write.entry_id();
                 if !timeline.notes.iter().any(|n| n.id == id) {
                     if let Some(entry) = write.entry() {
-                        insert_entry(timeline, entry, rows);
+                        timeline.insert(entry, rows);
                     }
                 }
             }
@@ -281,8 +276,17 @@ pub fn overlay(timeline: &mut Timeline, writes: &Writes, rows: usize) {
             // it in the editor compares against.
             WriteOp::Update { .. } if matches!(write.status, WriteStatus::Refused { .. }) => {}
             WriteOp::Update { note_id, patch, .. } => {
-                if let Some(note) = timeline.notes.iter_mut().find(|n| n.id == *note_id) {
-                    apply_patch(note, patch);
+                let differs = timeline
+                    .notes
+                    .iter()
+                    .find(|n| n.id == *note_id)
+                    .is_some_and(|n| {
+                        let mut patched = n.clone();
+                        apply_patch(&mut patched, patch);
+                        patched != *n
+                    });
+                if differs {
+                    timeline.patch(note_id, |note| apply_patch(note, patch), rows);
                 }
             }
             WriteOp::Delete { .. } => {}
@@ -303,54 +307,6 @@ pub fn apply_patch(note: &mut Note, patch: &NotePatch) {
     }
     if let Some(author) = &patch.author_email {
         note.author_email = Some(author.clone());
-    }
-}
-
-/// Inserts `note` where its time puts it (newest first), keeping the same entry selected.
-/// Returns its index.
-pub fn insert_entry(timeline: &mut Timeline, note: Note, rows: usize) -> usize {
-    let index = timeline
-        .notes
-        .iter()
-        .position(|n| n.created_at <= note.created_at)
-        .unwrap_or(timeline.notes.len());
-    let was_empty = timeline.notes.is_empty();
-    timeline.notes.insert(index, note);
-    let len = timeline.notes.len();
-    if !was_empty && index <= timeline.cursor.selected {
-        let selected = timeline.cursor.selected + 1;
-        timeline.cursor.select(selected, len, rows);
-    } else {
-        timeline.cursor.clamp(len, rows);
-    }
-    index
-}
-
-/// Removes the entry `id`, keeping the same entry selected where it is still there.
-pub fn remove_entry(timeline: &mut Timeline, id: &str, rows: usize) -> bool {
-    let Some(index) = timeline.notes.iter().position(|n| n.id == id) else {
-        return false;
-    };
-    timeline.notes.remove(index);
-    let len = timeline.notes.len();
-    let cursor: &mut ListCursor = &mut timeline.cursor;
-    if index < cursor.selected {
-        let selected = cursor.selected - 1;
-        cursor.select(selected, len, rows);
-    } else {
-        cursor.clamp(len, rows);
-    }
-    true
-}
-
-/// Replaces the entry `id` by `note` in place (same row, same selection); false if absent.
-pub fn replace_entry(timeline: &mut Timeline, id: &str, note: Note) -> bool {
-    match timeline.notes.iter_mut().find(|n| n.id == id) {
-        Some(slot) => {
-            *slot = note;
-            true
-        }
-        None => false,
     }
 }
 

@@ -413,7 +413,13 @@ impl HttpClient {
         resp: &mut reqwest::Response,
         cap: usize,
     ) -> std::result::Result<Vec<u8>, Failure> {
-        let mut body = Vec::new();
+        // Sized once from Content-Length (bounded by the cap, which a lying header cannot
+        // exceed): growing chunk by chunk would hold two copies of a page while it resizes.
+        let expected = resp
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .map_or(0, |n| n.min(cap + 1));
+        let mut body = Vec::with_capacity(expected);
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {

@@ -83,6 +83,17 @@ impl ProviderError {
     }
 }
 
+impl ProviderError {
+    /// The server could not be reached at all (as opposed to answering with an error): the
+    /// app says it is offline and keeps working from the store.
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::Network { .. } | ProviderError::Timeout { .. }
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, ProviderError>;
 
 /// One provider's API, one page per call.

@@ -5,9 +5,10 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use crate::app::timeline::ALL_CUSTOMERS;
 use crate::app::{App, Pane};
 use crate::model::Customer;
-use crate::ui::{Areas, fit_pad, row_between_borders, theme, thousands};
+use crate::ui::{Areas, fit, fit_pad, row_between_borders, theme, thousands};
 
 /// Width of the status column ("Cancelled").
 const STATUS_W: usize = 9;
@@ -17,8 +18,17 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
     let focused = app.focus == Pane::Customers;
     let list = app.view().map(|v| &v.customers);
     let count = list.map_or(0, |l| l.items.len());
+    let title = match list.filter(|l| !l.query().is_empty()) {
+        Some(l) => format!(
+            " Customers ({} of {}) · {} ",
+            thousands(l.shown_count()),
+            thousands(count),
+            fit(l.query(), 24)
+        ),
+        None => format!(" Customers ({}) ", thousands(count)),
+    };
     let block = Block::bordered()
-        .title(format!(" Customers ({}) ", thousands(count)))
+        .title(title)
         .title_style(theme::title(focused))
         .border_style(theme::border(focused));
     frame.render_widget(block, areas.customers);
@@ -36,16 +46,16 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
         return;
     }
     let rows = usize::from(inner.height);
-    let window = list.cursor.window(list.items.len(), rows);
+    let len = list.rows();
+    let window = list.cursor.window(len, rows);
     let start = window.start;
     let selected = list.cursor.selected;
-    let lines: Vec<Line> = list
-        .items
-        .get(window)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(i, c)| row(c, start + i == selected, usize::from(inner.width)))
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = window
+        .map(|r| match list.customer_at(r) {
+            Some(c) => row(c, r == selected, width),
+            None => all_row(r == selected, width),
+        })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
     if let Some(offset) = selected.checked_sub(start).filter(|o| *o < rows) {
@@ -53,6 +63,18 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
         let line = row_between_borders(areas.customers, y, 1);
         frame.buffer_mut().set_style(line, theme::selected(focused));
     }
+}
+
+/// The account-wide feed's row, above the customers.
+fn all_row(selected: bool, width: usize) -> Line<'static> {
+    let marker = if selected { "> " } else { "  " };
+    Line::from(vec![
+        Span::raw(marker),
+        Span::styled(
+            fit(ALL_CUSTOMERS, width.saturating_sub(MARKER_W)),
+            theme::strong(),
+        ),
+    ])
 }
 
 /// One customer row. The status column appears from 20 columns on, company or email once

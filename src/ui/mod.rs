@@ -4,8 +4,10 @@
 pub mod composer;
 pub mod customers;
 pub mod editor;
+pub mod filterbar;
 pub mod help;
 pub mod note;
+pub mod picker;
 pub mod statusbar;
 pub mod tabs;
 pub mod theme;
@@ -14,6 +16,8 @@ pub mod welcome;
 
 #[cfg(test)]
 mod extras_tests;
+#[cfg(test)]
+mod filter_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -93,6 +97,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
             timeline::draw(app, frame, &areas);
             note::draw(app, frame, &areas);
             statusbar::draw(app, frame, areas.status);
+            filterbar::draw(app, frame, areas.status);
+            picker::draw(app, frame, area);
             if app.help_open {
                 help::draw(app, frame, area);
             }

@@ -10,6 +10,8 @@ use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use crate::app::filter::highlight;
+
 use crate::app::composer::PendingMessage;
 use crate::app::note::ContactList;
 use crate::app::writes::{EntryMark, LocalWrite};
@@ -111,6 +113,12 @@ pub(crate) fn content(app: &App, width: u16) -> Vec<Line<'static>> {
                 .iter()
                 .filter(|m| m.note_id == note.id)
                 .collect(),
+            highlight: view.timeline.filter().text.as_str(),
+            customer: note
+                .customer_id
+                .as_deref()
+                .filter(|_| view.timeline.all)
+                .and_then(|id| view.customers.name_of(id)),
         };
         note_lines(note, &context, width, &mut out);
     }
@@ -125,6 +133,10 @@ struct NoteContext<'a> {
     threads: bool,
     /// Messages to this note still on their way.
     pending: Vec<&'a PendingMessage>,
+    /// The filter's free text, highlighted where it matches.
+    highlight: &'a str,
+    /// Whose note it is, on the account-wide feed.
+    customer: Option<&'a str>,
 }
 
 /// The line above a note that a write is about: where that write is.
@@ -167,6 +179,9 @@ fn note_lines(note: &Note, context: &NoteContext, width: usize, out: &mut Vec<Li
         ],
         width,
     );
+    if let Some(customer) = context.customer {
+        push_wrapped(out, customer, theme::strong(), width);
+    }
     if is_system(note) {
         push_wrapped(out, SYSTEM_LABEL, theme::system(), width);
     } else {
@@ -190,7 +205,11 @@ fn note_lines(note: &Note, context: &NoteContext, width: usize, out: &mut Vec<Li
     }
     extras_lines(note, context, width, out);
     out.push(Line::default());
-    push_wrapped(out, &note.text, Style::new(), width);
+    if context.highlight.trim().is_empty() {
+        push_wrapped(out, &note.text, Style::new(), width);
+    } else {
+        push_highlighted(out, &note.text, context.highlight, width);
+    }
     thread_lines(note, context, width, out);
 }
 
@@ -423,6 +442,29 @@ fn contact_lines(list: &ContactList, customer: &str, width: usize, out: &mut Vec
 }
 
 /// Appends `text` word-wrapped to `width`, every line in `style`.
+/// Wrapped text with what matches the filter's free text highlighted.
+fn push_highlighted(out: &mut Vec<Line<'static>>, text: &str, query: &str, width: usize) {
+    for line in wrap(text, width) {
+        let mut spans = Vec::new();
+        let mut at = 0;
+        for range in highlight(query, &line) {
+            let (Some(before), Some(hit)) = (line.get(at..range.start), line.get(range.clone()))
+            else {
+                continue;
+            };
+            if !before.is_empty() {
+                spans.push(Span::raw(before.to_string()));
+            }
+            spans.push(Span::styled(hit.to_string(), theme::matched()));
+            at = range.end;
+        }
+        if let Some(rest) = line.get(at..).filter(|r| !r.is_empty()) {
+            spans.push(Span::raw(rest.to_string()));
+        }
+        out.push(Line::from(spans));
+    }
+}
+
 fn push_wrapped(out: &mut Vec<Line<'static>>, text: &str, style: Style, width: usize) {
     for line in wrap(text, width) {
         out.push(Line::styled(line, style));

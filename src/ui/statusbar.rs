@@ -18,15 +18,18 @@ const HINTS: &[(Action, &str, u8)] = &[
     (Action::Down, "move", 0),
     (Action::NextPane, "pane", 1),
     (Action::Open, "open", 2),
-    (Action::NewNote, "note", 5),
-    (Action::LogCall, "log call", 6),
-    (Action::Edit, "edit", 7),
-    (Action::Delete, "delete", 8),
-    (Action::AddMessage, "message", 9),
-    (Action::Contacts, "contacts", 10),
-    (Action::Refresh, "refresh", 11),
-    (Action::Copy, "copy", 12),
-    (Action::OpenInBrowser, "web", 13),
+    (Action::Filter, "filter", 5),
+    (Action::NewNote, "note", 6),
+    (Action::LogCall, "log call", 7),
+    (Action::Author, "author", 8),
+    (Action::KindFilter, "type", 9),
+    (Action::Edit, "edit", 10),
+    (Action::Delete, "delete", 11),
+    (Action::AddMessage, "message", 12),
+    (Action::Contacts, "contacts", 13),
+    (Action::Refresh, "refresh", 14),
+    (Action::Copy, "copy", 15),
+    (Action::OpenInBrowser, "web", 16),
     (Action::Help, "help", 3),
     (Action::Quit, "quit", 4),
 ];
@@ -201,5 +204,29 @@ fn progress(app: &App) -> String {
     if view.note.show_contacts && view.note.pending.is_some() {
         parts.push(format!("{spinner} loading contacts…"));
     }
+    let loading = view.customers.loading || view.timeline.loading;
+    let updated = view
+        .sync
+        .updated
+        .zip(app.now)
+        .map(|(at, now)| format!("updated {}", ago(at, now)));
+    match (view.sync.offline, loading, updated) {
+        (true, _, Some(updated)) => parts.push(format!("⚠ offline · {updated}")),
+        (true, _, None) => parts.push("⚠ offline".to_string()),
+        (false, true, _) => parts.push("refreshing".to_string()),
+        (false, false, Some(updated)) => parts.push(updated),
+        (false, false, None) => {}
+    }
     parts.join("  ")
+}
+
+/// `just now`, `3m ago`, `2h ago`, `5d ago`: how old the data on screen is.
+pub(crate) fn ago(at: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    let seconds = now.as_second().saturating_sub(at.as_second()).max(0);
+    match seconds {
+        0..60 => "just now".to_string(),
+        60..3600 => format!("{}m ago", seconds / 60),
+        3600..86_400 => format!("{}h ago", seconds / 3600),
+        _ => format!("{}d ago", seconds / 86_400),
+    }
 }

@@ -311,6 +311,7 @@ fn error_in_the_status_line() {
             &request,
             FetchEvent::Failed {
                 error: "ChartMogul answered 500 for account 'acme' (try r to refresh)".to_string(),
+                offline: false,
             },
         );
     }

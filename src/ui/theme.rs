@@ -120,3 +120,16 @@ pub fn note_status(status: &str) -> Style {
         _ => Style::new(),
     }
 }
+
+/// Text matching the filter's free text, in the Note pane.
+pub fn matched() -> Style {
+    Style::new()
+        .fg(Color::Black)
+        .bg(Color::Yellow)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// The filter shown in a pane's title.
+pub fn filter() -> Style {
+    Style::new().fg(Color::Yellow)
+}

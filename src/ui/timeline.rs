@@ -113,31 +113,52 @@ pub(crate) fn short_time(ts: jiff::Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
+/// The Timeline's title: whose notes, how many (of how many, under a filter), the filter.
+fn title(app: &App) -> Line<'static> {
+    let Some(view) = app.view() else {
+        return Line::from(" Timeline ");
+    };
+    let t = &view.timeline;
+    if !t.is_open() {
+        return Line::from(" Timeline ");
+    }
+    let count = if t.filtered() {
+        format!("{} of {}", thousands(t.len()), thousands(t.notes.len()))
+    } else {
+        thousands(t.notes.len())
+    };
+    let mut spans = vec![Span::raw(format!(
+        " Timeline · {} · {count} ",
+        fit(&t.customer_name, 40)
+    ))];
+    let typed = view.filter.input.trim();
+    if !typed.is_empty() {
+        spans.push(Span::styled(format!("· {} ", fit(typed, 60)), theme::filter()));
+    }
+    Line::from(spans)
+}
+
 pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
     let focused = app.focus == Pane::Timeline;
     let timeline = app.view().map(|v| &v.timeline);
-    let title = match timeline {
-        Some(t) if t.customer_id.is_some() => format!(
-            " Timeline · {} · {} ",
-            fit(&t.customer_name, 40),
-            thousands(t.notes.len())
-        ),
-        _ => " Timeline ".to_string(),
-    };
     let block = Block::new()
         .borders(Borders::TOP | Borders::LEFT | Borders::RIGHT)
         .border_set(border::PLAIN)
-        .title(title)
+        .title(title(app))
         .title_style(theme::title(focused))
         .border_style(theme::border(focused));
     frame.render_widget(block, areas.timeline);
     let inner = areas.timeline_list();
-    let Some(timeline) = timeline.filter(|t| t.customer_id.is_some()) else {
+    let Some(timeline) = timeline.filter(|t| t.is_open()) else {
         return;
     };
-    if timeline.notes.is_empty() {
-        let text = if timeline.loading {
+    if timeline.is_empty() {
+        let text = if timeline.loading && timeline.notes.is_empty() {
             "Loading…".to_string()
+        } else if timeline.filtered() {
+            "No notes match the filter (Esc clears it)".to_string()
+        } else if timeline.all {
+            "No notes or calls in this account yet".to_string()
         } else {
             format!("No notes or calls for {} yet", timeline.customer_name)
         };
@@ -146,15 +167,27 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
         return;
     }
     let entries = entries_fitting(inner.height);
-    let window = timeline.cursor.window(timeline.notes.len(), entries);
+    let window = timeline.cursor.window(timeline.len(), entries);
     let start = window.start;
     let width = usize::from(inner.width);
     let mut lines = Vec::with_capacity(window.len() * ENTRY_HEIGHT);
-    let writes = app.view().map(|v| &v.writes);
-    for note in timeline.notes.get(window).unwrap_or_default() {
+    let view = app.view();
+    let writes = view.map(|v| &v.writes);
+    for row in window {
+        let Some(note) = timeline.row(row) else {
+            continue;
+        };
         // Only the rows on screen look their write up, and there are only a few writes.
         let mark = writes.and_then(|w| w.about(&note.id)).map(|w| w.mark());
-        entry_lines(note, mark, &app.tz, width, &mut lines);
+        // On the account-wide feed each row says whose customer it is.
+        let customer = if timeline.all {
+            note.customer_id
+                .as_deref()
+                .and_then(|id| view.and_then(|v| v.customers.name_of(id)))
+        } else {
+            None
+        };
+        entry_lines(note, mark, customer, &app.tz, width, &mut lines);
     }
     frame.render_widget(Paragraph::new(lines), inner);
     let selected = timeline.cursor.selected;
@@ -176,6 +209,7 @@ pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
 fn entry_lines(
     note: &Note,
     mark: Option<EntryMark>,
+    customer: Option<&str>,
     tz: &TimeZone,
     width: usize,
     out: &mut Vec<Line<'static>>,
@@ -203,6 +237,16 @@ fn entry_lines(
     }
     let used = used + if used + marks_w < width { marks_w } else { 0 };
     let room = width.saturating_sub(used);
+    let room = match customer {
+        Some(name) if room > 12 => {
+            let name = fit(name, (room / 2).min(30));
+            let used = text_width(&name) + 3;
+            spans.push(Span::styled(name, theme::strong()));
+            spans.push(Span::styled(" · ", theme::dim()));
+            room.saturating_sub(used)
+        }
+        _ => room,
+    };
     if is_system(note) {
         spans.push(Span::styled(fit(SYSTEM_LABEL, room), theme::system()));
     } else {
