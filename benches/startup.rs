@@ -38,8 +38,21 @@ fn customers() -> Vec<Customer> {
 fn notes() -> Vec<Note> {
     let mut rng = fastrand::Rng::with_seed(11);
     let words = [
-        "renewal", "invoice", "quote", "seats", "discount", "onboarding", "call", "billing",
-        "trial", "migration", "SSO", "support", "escalation", "contract", "payment",
+        "renewal",
+        "invoice",
+        "quote",
+        "seats",
+        "discount",
+        "onboarding",
+        "call",
+        "billing",
+        "trial",
+        "migration",
+        "SSO",
+        "support",
+        "escalation",
+        "contract",
+        "payment",
     ];
     let start = 1_790_000_000;
     (0..NOTES)

@@ -603,7 +603,11 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
             (None, None)
         }
     };
-    let cache_file = if cli.demo { "demo-cache.db" } else { "cache.db" };
+    let cache_file = if cli.demo {
+        "demo-cache.db"
+    } else {
+        "cache.db"
+    };
     let names: Vec<String> = accounts.iter().map(|(a, _)| a.name.clone()).collect();
     let cache_path = crate::config::data_dir().join(cache_file);
     let (cache, effects) = crate::tui::open_cache(&cache_path, &mut app, effects, &names);

@@ -4,8 +4,8 @@
 //! Nothing here touches UI state: `App::update` decides what a result means.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasher;
 use std::future::Future;
+use std::hash::BuildHasher;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 

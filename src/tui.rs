@@ -132,11 +132,10 @@ pub fn open_cache(
     // against a loop.
     for _ in 0..4 {
         // What the first frame shows is read now; the authors (for Tab) can come later.
-        let (reads, others): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut pending)
-            .into_iter()
-            .partition(|e| {
-                matches!(e, Effect::LoadCached(read) if read.what != CacheScope::Authors)
-            });
+        let (reads, others): (Vec<Effect>, Vec<Effect>) =
+            std::mem::take(&mut pending).into_iter().partition(
+                |e| matches!(e, Effect::LoadCached(read) if read.what != CacheScope::Authors),
+            );
         rest.extend(others);
         if reads.is_empty() {
             break;
@@ -176,7 +175,11 @@ impl Services {
         };
         let tx = self.tx.clone();
         runtime.spawn(async move {
-            match cache.reader.call(move |c| read_cached(c, &name, &read)).await {
+            match cache
+                .reader
+                .call(move |c| read_cached(c, &name, &read))
+                .await
+            {
                 Ok(cached) => {
                     let _ = tx.send(Msg::Cached(Box::new(cached)));
                 }

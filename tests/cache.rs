@@ -1276,7 +1276,11 @@ fn authors_are_counted_per_email_most_notes_first_with_their_names_as_written() 
         .collect();
     assert_eq!(
         summary,
-        [(Some("Sara Lee"), 3), (Some("Adam Smith"), 1), (Some("System"), 1)]
+        [
+            (Some("Sara Lee"), 3),
+            (Some("Adam Smith"), 1),
+            (Some("System"), 1)
+        ]
     );
     assert_eq!(cache.authors("acme", 1).expect("limited").len(), 1);
     assert!(cache.authors("nobody", 10).expect("empty").is_empty());

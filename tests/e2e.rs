@@ -441,11 +441,17 @@ fn one_authors_calls_with_a_then_a_name_enter_t_t() {
         .collect();
     assert!(entries.len() >= 2, "Sara has two calls with Acme: {screen}");
     for row in &entries {
-        assert!(row.contains("☎ call") && row.contains("Sara Lee"), "{row}\n{screen}");
+        assert!(
+            row.contains("☎ call") && row.contains("Sara Lee"),
+            "{row}\n{screen}"
+        );
     }
     let rows = timeline_rows(&screen).join("\n");
     assert!(rows.contains("Renewal discussed"), "{screen}");
-    assert!(!rows.contains("world leader"), "Sara's note is hidden: {screen}");
+    assert!(
+        !rows.contains("world leader"),
+        "Sara's note is hidden: {screen}"
+    );
     assert!(!rows.contains("Quarterly business review"), "{screen}");
 
     // Esc clears the filter: every note is back.
@@ -457,7 +463,6 @@ fn one_authors_calls_with_a_then_a_name_enter_t_t() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
-
 
 #[test]
 fn the_next_start_draws_the_saved_data_at_once_and_works_offline() {

@@ -254,7 +254,10 @@ pub fn fuzzy_rank(items: &[Customer], query: &str) -> Vec<u32> {
         .filter_map(|(i, c)| {
             haystack.clear();
             haystack.push_str(&c.name);
-            for field in [c.email.as_deref(), c.company.as_deref()].into_iter().flatten() {
+            for field in [c.email.as_deref(), c.company.as_deref()]
+                .into_iter()
+                .flatten()
+            {
                 haystack.push(' ');
                 haystack.push_str(field);
             }
@@ -331,8 +334,14 @@ mod tests {
     #[test]
     fn merged_search_results_are_added_once() {
         let mut list = list();
-        list.merge(vec![customer("9", "Hooli", "gavin@hooli.test", "Hooli")], 10);
-        list.merge(vec![customer("9", "Hooli", "gavin@hooli.test", "Hooli")], 10);
+        list.merge(
+            vec![customer("9", "Hooli", "gavin@hooli.test", "Hooli")],
+            10,
+        );
+        list.merge(
+            vec![customer("9", "Hooli", "gavin@hooli.test", "Hooli")],
+            10,
+        );
         assert_eq!(list.items.len(), 4);
         list.set_query("gavin@hooli", 10);
         assert_eq!(list.selected().map(|c| c.id.as_str()), Some("9"));

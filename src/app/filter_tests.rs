@@ -39,11 +39,46 @@ fn by(id: &str, name: &str, email: &str, kind: NoteKind, text: &str, second: i64
 /// Sara: two calls and a note; Adam: a call and a note. Newest first.
 fn mixed() -> Vec<Note> {
     vec![
-        by("s1", "Sara Lee", "sara@acme.test", NoteKind::Call, "Renewal discussed, quote Monday", -60),
-        by("a1", "Adam Smith", "adam@acme.test", NoteKind::Note, "Trial extended by two weeks", -120),
-        by("s2", "Sara Lee", "sara@acme.test", NoteKind::Note, "Sent the renewal quote", -180),
-        by("a2", "Adam Smith", "adam@acme.test", NoteKind::Call, "Billing question about VAT", -240),
-        by("s3", "Sara Lee", "sara@acme.test", NoteKind::Call, "Left a voicemail", -300),
+        by(
+            "s1",
+            "Sara Lee",
+            "sara@acme.test",
+            NoteKind::Call,
+            "Renewal discussed, quote Monday",
+            -60,
+        ),
+        by(
+            "a1",
+            "Adam Smith",
+            "adam@acme.test",
+            NoteKind::Note,
+            "Trial extended by two weeks",
+            -120,
+        ),
+        by(
+            "s2",
+            "Sara Lee",
+            "sara@acme.test",
+            NoteKind::Note,
+            "Sent the renewal quote",
+            -180,
+        ),
+        by(
+            "a2",
+            "Adam Smith",
+            "adam@acme.test",
+            NoteKind::Call,
+            "Billing question about VAT",
+            -240,
+        ),
+        by(
+            "s3",
+            "Sara Lee",
+            "sara@acme.test",
+            NoteKind::Call,
+            "Left a voicemail",
+            -300,
+        ),
     ]
 }
 
@@ -61,7 +96,11 @@ fn chartmogul_app() -> App {
     };
     let (mut app, timeline) = super::tests::browser_with(vec![tab], 3);
     app.update(Msg::Now(now()));
-    app.update(fetched(0, timeline.generation, notes_page(mixed(), 1, true)));
+    app.update(fetched(
+        0,
+        timeline.generation,
+        notes_page(mixed(), 1, true),
+    ));
     app.update(key(KeyCode::Tab));
     app
 }
@@ -134,7 +173,10 @@ fn a_bad_date_is_reported_in_one_line_while_the_rest_still_applies() {
     app.update(ch('/'));
     type_text(&mut app, "type:note since:2026-1");
     let error = app.view().and_then(|v| v.filter.error.clone());
-    assert!(error.as_deref().is_some_and(|e| e.contains("since")), "{error:?}");
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains("since")),
+        "{error:?}"
+    );
     assert_eq!(shown(&app), ["a1", "s2"]);
 }
 
@@ -147,13 +189,20 @@ fn t_cycles_all_notes_calls_and_the_title_text_follows() {
         filtered_fetch(&effects).and_then(|q| q.kind),
         Some(NoteKind::Note)
     );
-    assert_eq!(app.view().map(|v| v.filter.input.as_str()), Some("type:note"));
+    assert_eq!(
+        app.view().map(|v| v.filter.input.as_str()),
+        Some("type:note")
+    );
     app.update(ch('t'));
     assert_eq!(shown(&app), ["s1", "a2", "s3"]);
     let effects = app.update(ch('t'));
     assert_eq!(shown(&app).len(), 5);
     assert_eq!(app.view().map(|v| v.filter.input.as_str()), Some(""));
-    assert_eq!(filtered_fetch(&effects), None, "no filter, nothing extra to fetch");
+    assert_eq!(
+        filtered_fetch(&effects),
+        None,
+        "no filter, nothing extra to fetch"
+    );
 }
 
 #[test]
@@ -177,8 +226,14 @@ fn the_author_picker_lists_counts_filters_and_picks_by_email() {
     app.update(ch('t'));
     app.update(ch('t'));
     assert_eq!(shown(&app), ["a2"]);
-    let typed = app.view().map(|v| v.filter.input.clone()).unwrap_or_default();
-    assert!(typed.contains("author:adam@acme.test") && typed.contains("type:call"), "{typed}");
+    let typed = app
+        .view()
+        .map(|v| v.filter.input.clone())
+        .unwrap_or_default();
+    assert!(
+        typed.contains("author:adam@acme.test") && typed.contains("type:call"),
+        "{typed}"
+    );
 }
 
 #[test]
@@ -221,7 +276,11 @@ fn the_filter_follows_the_agent_to_other_customers_and_each_account_keeps_its_ow
     }];
     let (mut app, timeline) = super::tests::browser_with(tabs, 3);
     app.update(Msg::Now(now()));
-    app.update(fetched(0, timeline.generation, notes_page(mixed(), 1, true)));
+    app.update(fetched(
+        0,
+        timeline.generation,
+        notes_page(mixed(), 1, true),
+    ));
     app.update(ch('t'));
     app.update(ch('t'));
     assert_eq!(shown(&app).len(), 3);
@@ -238,7 +297,10 @@ fn the_filter_follows_the_agent_to_other_customers_and_each_account_keeps_its_ow
     app.update(ch('2'));
     assert_eq!(app.view().map(|v| v.filter.input.as_str()), Some(""));
     app.update(ch('1'));
-    assert_eq!(app.view().map(|v| v.filter.input.as_str()), Some("type:call"));
+    assert_eq!(
+        app.view().map(|v| v.filter.input.as_str()),
+        Some("type:call")
+    );
 }
 
 #[test]
@@ -248,9 +310,9 @@ fn the_customers_bar_filters_fuzzily_and_opens_the_best_match() {
     let effects = type_text(&mut app, "cust3");
     assert_eq!(selected_customer(&app), Some("c3"));
     assert!(
-        requests(&effects)
-            .iter()
-            .any(|r| matches!(&r.kind, FetchKind::Notes(q) if q.customer_id.as_deref() == Some("c3"))),
+        requests(&effects).iter().any(
+            |r| matches!(&r.kind, FetchKind::Notes(q) if q.customer_id.as_deref() == Some("c3"))
+        ),
         "the best match's timeline is asked for"
     );
     app.update(key(KeyCode::Esc));
@@ -290,13 +352,20 @@ fn the_top_row_is_the_account_wide_feed_with_the_same_filter() {
     assert_eq!(feed.kind, FetchKind::Notes(NoteQuery::default()));
     assert!(effects.iter().any(|e| matches!(
         e,
-        Effect::LoadCached(CacheRead { what: CacheScope::Notes { customer: None }, .. })
+        Effect::LoadCached(CacheRead {
+            what: CacheScope::Notes { customer: None },
+            ..
+        })
     )));
     let mut notes = mixed();
     notes[1].customer_id = Some("c2".into());
     app.update(fetched(0, feed.generation, notes_page(notes, 1, true)));
     assert_eq!(app.view().map(|v| v.timeline.all), Some(true));
-    assert_eq!(shown(&app), ["a1", "s2"], "the type filter applies to the feed");
+    assert_eq!(
+        shown(&app),
+        ["a1", "s2"],
+        "the type filter applies to the feed"
+    );
 }
 
 #[test]
@@ -339,14 +408,26 @@ fn the_stores_copy_shows_first_and_the_servers_replaces_it_when_complete() {
     })));
     assert_eq!(shown(&app).len(), 5);
     // The server's list arrives page by page; the store's stays until it is complete.
-    app.update(fetched(0, fetch.generation, customers_page(customers(5..6), 1, false)));
+    app.update(fetched(
+        0,
+        fetch.generation,
+        customers_page(customers(5..6), 1, false),
+    ));
     assert_eq!(app.view().map(|v| v.customers.items.len()), Some(3));
-    let effects = app.update(fetched(0, fetch.generation, customers_page(customers(0..2), 2, true)));
+    let effects = app.update(fetched(
+        0,
+        fetch.generation,
+        customers_page(customers(0..2), 2, true),
+    ));
     assert_eq!(app.view().map(|v| v.customers.items.len()), Some(3));
     assert_eq!(selected_customer(&app), Some("c0"));
     assert!(effects.iter().any(|e| matches!(
         e,
-        Effect::Cache(CacheWrite::Customers { page: 2, done: true, .. })
+        Effect::Cache(CacheWrite::Customers {
+            page: 2,
+            done: true,
+            ..
+        })
     )));
     assert_eq!(app.view().and_then(|v| v.sync.updated), Some(now()));
 }
@@ -413,7 +494,10 @@ fn tab_completes_a_bare_word_and_cycles_through_quoted_names_safely() {
         .filter_bar()
         .map(|b| b.input.text().to_string())
         .unwrap_or_default();
-    assert!(first.ends_with("author:sara@acme.test"), "most notes first: {first}");
+    assert!(
+        first.ends_with("author:sara@acme.test"),
+        "most notes first: {first}"
+    );
     // Both authors contain an `a`: Tab again takes the next, replacing the token whole.
     app.update(key(KeyCode::Tab));
     let second = app
@@ -443,8 +527,13 @@ fn tab_also_completes_authors_seen_elsewhere_in_the_account() {
     type_text(&mut app, "author:pri");
     app.update(key(KeyCode::Tab));
     assert_eq!(
-        app.filter_bar().map(|b| b.input.text().to_string()).as_deref(),
+        app.filter_bar()
+            .map(|b| b.input.text().to_string())
+            .as_deref(),
         Some("author:priya.n@example.com")
     );
-    assert!(shown(&app).is_empty(), "she wrote nothing for this customer");
+    assert!(
+        shown(&app).is_empty(),
+        "she wrote nothing for this customer"
+    );
 }

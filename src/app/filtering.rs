@@ -212,7 +212,11 @@ impl App {
                 self.move_in(pane, super::Step::By(step), effects);
             }
             KeyCode::Char('n' | 'p') if ctrl => {
-                let step = if key.code == KeyCode::Char('n') { 1 } else { -1 };
+                let step = if key.code == KeyCode::Char('n') {
+                    1
+                } else {
+                    -1
+                };
                 let pane = match target {
                     BarTarget::Timeline => Pane::Timeline,
                     BarTarget::Customers => Pane::Customers,
@@ -340,7 +344,9 @@ impl App {
                 self.quit(effects);
             }
             KeyCode::Enter => {
-                let value = picker.author_at(picker.cursor.selected).map(|a| a.token_value());
+                let value = picker
+                    .author_at(picker.cursor.selected)
+                    .map(|a| a.token_value());
                 self.picker = None;
                 self.focus = Pane::Timeline;
                 let input = self
@@ -364,10 +370,14 @@ impl App {
                 picker.cursor.move_by(-1, rows, PICKER_ROWS);
             }
             KeyCode::PageDown => {
-                picker.cursor.move_by(PICKER_ROWS as isize, rows, PICKER_ROWS);
+                picker
+                    .cursor
+                    .move_by(PICKER_ROWS as isize, rows, PICKER_ROWS);
             }
             KeyCode::PageUp => {
-                picker.cursor.move_by(-(PICKER_ROWS as isize), rows, PICKER_ROWS);
+                picker
+                    .cursor
+                    .move_by(-(PICKER_ROWS as isize), rows, PICKER_ROWS);
             }
             _ => {
                 if picker.input.on_key(key) == Edit::Changed {
@@ -488,9 +498,7 @@ impl App {
     /// Enter in the Customers bar: an email goes to the provider's search where it has one,
     /// so a customer beyond the pages loaded (or not listed at all) is found too.
     fn search_customers(&mut self, effects: &mut Vec<Effect>) {
-        let has_search = self
-            .account()
-            .is_some_and(|a| a.capabilities.email_search);
+        let has_search = self.account().is_some_and(|a| a.capabilities.email_search);
         let Some(query) = self
             .view()
             .map(|v| v.customers.query().to_string())

@@ -186,7 +186,9 @@ pub enum CacheScope {
     /// Everyone who wrote a cached note of the account (what Tab completes).
     Authors,
     /// One customer's notes, or the whole account's (`None`).
-    Notes { customer: Option<String> },
+    Notes {
+        customer: Option<String>,
+    },
 }
 
 /// Something the server sent, to keep for the next start and for offline use.
@@ -923,7 +925,11 @@ impl App {
     /// feed), emptied at once so nothing of the previous one shows under the new name, and
     /// asks for its notes: the store's copy and the server's.
     fn load_timeline(&mut self, account: usize, effects: &mut Vec<Effect>) {
-        let selection = match self.views.get(account).and_then(|v| v.customers.selection()) {
+        let selection = match self
+            .views
+            .get(account)
+            .and_then(|v| v.customers.selection())
+        {
             Some(Selection::All) => Some(None),
             Some(Selection::Customer(c)) => Some(Some(c.clone())),
             None => None,

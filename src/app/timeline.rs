@@ -97,9 +97,7 @@ impl Timeline {
     /// The note on row `row`.
     pub fn row(&self, row: usize) -> Option<&Note> {
         match &self.shown {
-            Some(shown) => self
-                .notes
-                .get(usize::try_from(*shown.get(row)?).ok()?),
+            Some(shown) => self.notes.get(usize::try_from(*shown.get(row)?).ok()?),
             None => self.notes.get(row),
         }
     }
@@ -222,8 +220,7 @@ impl Timeline {
         }
         let before = self.selected().map(|n| n.id.clone());
         self.notes.extend(new);
-        self.notes
-            .sort_by_key(|n| std::cmp::Reverse(n.created_at));
+        self.notes.sort_by_key(|n| std::cmp::Reverse(n.created_at));
         self.index.indexed = None;
         self.reselect(before.as_deref(), rows);
     }
@@ -369,7 +366,11 @@ impl Timeline {
         let mut out: Vec<u32> = ids
             .iter()
             .filter_map(|id| position.get(id.as_str()).copied())
-            .filter(|i| self.notes.get(*i as usize).is_some_and(|n| tokens.matches(n)))
+            .filter(|i| {
+                self.notes
+                    .get(*i as usize)
+                    .is_some_and(|n| tokens.matches(n))
+            })
             .collect();
         let ranked: HashSet<u32> = out.iter().copied().collect();
         out.extend(matches.into_iter().filter(|i| !ranked.contains(i)));

@@ -41,7 +41,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let prompt = " / ";
     let right = fit(&right, width / 2);
     let right_w = text_width(&right);
-    let room = width.saturating_sub(text_width(prompt) + right_w + 2).max(1);
+    let room = width
+        .saturating_sub(text_width(prompt) + right_w + 2)
+        .max(1);
     // Long queries scroll so the cursor stays in view.
     let text = bar.input.text();
     let cursor = bar.input.cursor();

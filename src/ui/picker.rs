@@ -83,7 +83,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
-    if let Some(offset) = picker.cursor.selected.checked_sub(start).filter(|o| *o < rows) {
+    if let Some(offset) = picker
+        .cursor
+        .selected
+        .checked_sub(start)
+        .filter(|o| *o < rows)
+    {
         let y = list.y + u16::try_from(offset).unwrap_or(0);
         frame
             .buffer_mut()

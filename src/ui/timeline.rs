@@ -133,7 +133,10 @@ fn title(app: &App) -> Line<'static> {
     ))];
     let typed = view.filter.input.trim();
     if !typed.is_empty() {
-        spans.push(Span::styled(format!("· {} ", fit(typed, 60)), theme::filter()));
+        spans.push(Span::styled(
+            format!("· {} ", fit(typed, 60)),
+            theme::filter(),
+        ));
     }
     Line::from(spans)
 }
