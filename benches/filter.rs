@@ -581,6 +581,9 @@ fn filter(c: &mut Criterion) {
                         if took > s.typing_worst.0 {
                             s.typing_worst = (took, t.to_string());
                         }
+                        if t.starts_with("author:sara") && took > s.typing_worst_with_author.0 {
+                            s.typing_worst_with_author = (took, t.to_string());
+                        }
                     }
                 }
                 total / typed.len() as u32

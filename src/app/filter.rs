@@ -1183,6 +1183,12 @@ const OTHER_KINDS: u32 = 2;
 const PARALLEL_MIN: usize = 20_000;
 /// Candidates per unit of work handed to a thread.
 const CHUNK: usize = 8_192;
+/// Notes whose text is fetched together (see `Batch`).
+const BATCH: usize = 32;
+/// How much of each text `Batch::fetch` asks for ahead, in 64-byte cache lines; the
+/// hardware's own prefetcher follows on from there.
+const PREFETCH_LINES: usize = 2;
+
 /// Asks the CPU to start loading the cache line at `at`, without waiting for it.
 #[inline(always)]
 fn prefetch(at: *const u8) {
@@ -1196,11 +1202,6 @@ fn prefetch(at: *const u8) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = at;
 }
-
-/// Notes whose text is fetched together (see `FilterIndex::text_batch`).
-const BATCH: usize = 32;
-/// How much of each text `text_batch` reads ahead, in 64-byte cache lines.
-const PREFETCH_LINES: usize = 2;
 
 impl Default for FilterIndex {
     fn default() -> Self {
@@ -1424,10 +1425,10 @@ impl FilterIndex {
         // Longer words are rarer, so checking them first ends most notes' checks sooner.
         words.sort_by_key(|w| std::cmp::Reverse(w.word.key.len()));
         let all_settled = match words.len() {
-            0..64 => (1u64 << words.len()) - 1,
-            64 => u64::MAX,
-            // Words past 64 are never settled, so no answer from `columns` equals this.
-            _ => 0,
+            0..64 => Some((1u64 << words.len()) - 1),
+            64 => Some(u64::MAX),
+            // `columns` keeps no count past 64 words: such a query always reads the text.
+            _ => None,
         };
         Some(Plan {
             kind,
@@ -1468,7 +1469,7 @@ impl FilterIndex {
                 let Some(chunk) = chunks.get(n) else {
                     break;
                 };
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(chunk.len());
                 run_chunk(chunk, &mut s, &mut out);
                 done.push((n, out));
             }
@@ -1478,26 +1479,17 @@ impl FilterIndex {
             let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
             let mut pieces = work();
             for helper in helpers {
-                // A helper that panicked left its chunks unfinished: do them here instead of
-                // losing notes from the list.
-                match helper.join() {
-                    Ok(done) => pieces.extend(done),
-                    Err(_) => {
-                        let mut s = Scratch::default();
-                        for (n, chunk) in chunks.iter().enumerate() {
-                            if !pieces.iter().any(|(m, _)| *m == n) {
-                                let mut out = Vec::new();
-                                run_chunk(chunk, &mut s, &mut out);
-                                pieces.push((n, out));
-                            }
-                        }
-                    }
-                }
+                // Matching only reads; a panic there is a bug, passed on rather than returning
+                // a list with notes missing.
+                pieces.extend(
+                    helper
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                );
             }
             pieces
         });
         pieces.sort_unstable_by_key(|(n, _)| *n);
-        pieces.dedup_by_key(|(n, _)| *n);
         let mut out = Vec::with_capacity(pieces.iter().map(|(_, p)| p.len()).sum());
         for (_, piece) in pieces {
             out.extend(piece);
@@ -1519,16 +1511,16 @@ impl FilterIndex {
         let mut filling = Batch::default();
         let mut fetched: Option<Batch> = None;
         let all = plan.all_settled;
-        chunk.for_each(|i| {
+        self.candidates(plan, chunk, |i| {
             let Some(settled) = self.columns(plan, i as usize) else {
                 return;
             };
-            if settled == all && filling.len == 0 && fetched.is_none() {
+            if all == Some(settled) && filling.len == 0 && fetched.is_none() {
                 out.push(i);
                 return;
             }
             // A note that needs no text still queues behind those that do, to keep list order.
-            if settled != all {
+            if all != Some(settled) {
                 if let Some(note) = notes.get(i as usize) {
                     prefetch((&raw const note.text).cast());
                 }
@@ -1546,6 +1538,59 @@ impl FilterIndex {
             self.scan(plan, &batch, s, out);
         }
         self.scan(plan, &filling.fetch(self, notes, all), s, out);
+    }
+
+    /// Calls `visit` with the notes of `chunk` that can pass. A whole range (a run with
+    /// nothing to narrow from) is first sifted 64 notes at a time, without a branch per note,
+    /// by kind, author and the words' character and letter-pair columns: most notes fail
+    /// there, and branching on each would be mispredicted often.
+    fn candidates(&self, plan: &Plan, chunk: &Chunk, mut visit: impl FnMut(u32)) {
+        let range = match chunk {
+            Chunk::List(list) => return list.iter().copied().for_each(visit),
+            Chunk::Range(range) => range.start as usize..range.end as usize,
+        };
+        let sifted_words: Vec<(&WordPlan, &AsciiWord)> = plan
+            .words
+            .iter()
+            .filter_map(|w| Some((w, w.word.ascii.as_ref()?)))
+            .collect();
+        if plan.kind.is_none() && plan.authors.is_none() && sifted_words.is_empty() {
+            return range.map(|i| i as u32).for_each(visit);
+        }
+        let mut block = range.start / 64 * 64;
+        while block < range.end {
+            let (start, end) = (block.max(range.start), (block + 64).min(range.end));
+            // Bit j stands for note block + j.
+            let bit = |i: usize| 1u64 << (i - block);
+            let mut pass = (start..end).fold(0, |p, i| p | bit(i));
+            if let Some(kind) = plan.kind {
+                for i in start..end {
+                    pass &= !(u64::from(self.kind[i] != kind) * bit(i));
+                }
+            }
+            if let Some(ok) = &plan.authors {
+                for i in start..end {
+                    pass &= !(u64::from(!ok[self.author[i] as usize]) * bit(i));
+                }
+            }
+            for &(w, a) in &sifted_words {
+                let mut fail = a
+                    .bigrams
+                    .iter()
+                    .fold(0, |f, &b| f | !self.bigrams[usize::from(b)][block / 64]);
+                let mut by_author = 0;
+                for i in start..end {
+                    fail |= u64::from(self.mask[i] & a.mask != a.mask) * bit(i);
+                    by_author |= u64::from(w.by_author[self.author[i] as usize]) * bit(i);
+                }
+                pass &= !(fail & !by_author);
+            }
+            while pass != 0 {
+                visit((block + pass.trailing_zeros() as usize) as u32);
+                pass &= pass - 1;
+            }
+            block += 64;
+        }
     }
 
     /// A note against the plan's columns: `None` when it fails, else the words already
@@ -1597,7 +1642,7 @@ impl FilterIndex {
     fn scan(&self, plan: &Plan, batch: &Batch, s: &mut Scratch, out: &mut Vec<u32>) {
         let notes = batch.notes.iter().zip(&batch.fields).take(batch.len);
         for (&(i, settled), &(text, subject)) in notes {
-            if settled == plan.all_settled {
+            if plan.all_settled == Some(settled) {
                 out.push(i);
                 continue;
             }
@@ -1644,9 +1689,9 @@ impl Default for Batch<'_> {
 impl<'n> Batch<'n> {
     /// Reads the batch's text pointers and starts loading the texts; notes whose words are
     /// all settled (`all`) are left alone.
-    fn fetch(mut self, index: &FilterIndex, notes: &'n [Note], all: u64) -> Batch<'n> {
+    fn fetch(mut self, index: &FilterIndex, notes: &'n [Note], all: Option<u64>) -> Batch<'n> {
         for (field, &(i, settled)) in self.fields.iter_mut().zip(&self.notes).take(self.len) {
-            if settled == all {
+            if all == Some(settled) {
                 continue;
             }
             if let Some(note) = notes.get(i as usize) {
@@ -1675,8 +1720,8 @@ struct Plan<'c> {
     since: Option<Timestamp>,
     until: Option<Timestamp>,
     words: Vec<WordPlan<'c>>,
-    /// `columns`' answer when every word is settled (never, past 64 words).
-    all_settled: u64,
+    /// `columns`' answer when every word is settled (`None` past 64 words).
+    all_settled: Option<u64>,
 }
 
 struct WordPlan<'c> {
@@ -1699,13 +1744,6 @@ enum Chunk<'a> {
 }
 
 impl Chunk<'_> {
-    fn for_each(&self, f: impl FnMut(u32)) {
-        match self {
-            Chunk::Range(r) => r.clone().for_each(f),
-            Chunk::List(l) => l.iter().copied().for_each(f),
-        }
-    }
-
     fn len(&self) -> usize {
         match self {
             Chunk::Range(r) => r.len(),
@@ -2563,6 +2601,20 @@ mod tests {
             );
         }
         assert_eq!(index.run(&text_filter("renwal"), &notes), vec![1, 2]);
+    }
+
+    #[test]
+    fn queries_of_many_words_are_checked_in_full() {
+        // Past 64 words the index keeps no per-word tally; every word must still match.
+        let words: Vec<String> = (0..70).map(|n| format!("w{n}")).collect();
+        let all = words.join(" ");
+        let notes = vec![note(&all), note(&words[..69].join(" ")), note("w1")];
+        let mut index = FilterIndex::new();
+        let filter = text_filter(&all);
+        assert_eq!(index.run(&filter, &notes), vec![0]);
+        assert_eq!(expected(&filter, &notes), vec![0]);
+        let short = text_filter(&words[..64].join(" "));
+        assert_eq!(index.run(&short, &notes), vec![0, 1]);
     }
 
     #[test]

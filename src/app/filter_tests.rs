@@ -537,3 +537,32 @@ fn tab_also_completes_authors_seen_elsewhere_in_the_account() {
         "she wrote nothing for this customer"
     );
 }
+
+#[test]
+fn a_big_saved_feed_read_after_the_servers_first_page_still_shows_until_the_listing_ends() {
+    let mut app = chartmogul_app();
+    app.update(key(KeyCode::BackTab));
+    let effects = app.update(ch('k'));
+    let feed = requests(&effects)
+        .into_iter()
+        .find(|r| r.kind.slot() == FetchSlot::Timeline)
+        .cloned()
+        .expect("the feed is fetched");
+    // The server's first page (one note) beats the store's copy (five notes).
+    let first = vec![mixed()[0].clone()];
+    app.update(fetched(0, feed.generation, notes_page(first, 1, false)));
+    app.update(Msg::Cached(Box::new(Cached {
+        account: 0,
+        generation: feed.generation,
+        data: CachedData::Notes(mixed()),
+        synced_at: None,
+    })));
+    assert_eq!(shown(&app).len(), 5, "the saved copy shows");
+    let rest = mixed()[1..3].to_vec();
+    app.update(fetched(0, feed.generation, notes_page(rest, 2, true)));
+    assert_eq!(
+        shown(&app),
+        ["s1", "a1", "s2"],
+        "then the server's complete listing"
+    );
+}

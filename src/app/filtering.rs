@@ -125,8 +125,7 @@ impl AuthorPicker {
 fn split_last_word(text: &str) -> (&str, &str) {
     let start = text
         .char_indices()
-        .filter(|(_, c)| c.is_whitespace())
-        .last()
+        .rfind(|(_, c)| c.is_whitespace())
         .map_or(0, |(i, c)| i + c.len_utf8());
     text.split_at(start)
 }

@@ -162,16 +162,21 @@ impl Timeline {
     /// The store's copy, shown until the server's arrives (then replaced as a refresh is).
     /// Returns whether it was taken (only into a timeline the server hasn't filled yet).
     pub fn receive_cached(&mut self, notes: Vec<Note>, rows: usize) -> bool {
-        if !self.notes.is_empty() || self.pages > 0 || notes.is_empty() {
+        let untouched = self.notes.is_empty() && self.pages == 0;
+        // A big account's saved copy can take longer to read than the server's first page:
+        // the pages that came first wait in staging with the rest of the listing.
+        let overtaken = self.loading && self.staging.is_none() && notes.len() > self.notes.len();
+        if notes.is_empty() || !(untouched || overtaken) {
             return false;
         }
-        self.notes = notes;
+        let before = self.selected().map(|n| n.id.clone());
+        let arrived = std::mem::replace(&mut self.notes, notes);
         self.from_cache = true;
-        // The server's pages now replace the cached copy when complete, as a refresh does.
-        self.staging = self.loading.then(Vec::new);
+        // The server's pages now replace the saved copy when complete, as a refresh does.
+        self.staging = self.loading.then_some(arrived);
         self.index.indexed = None;
         self.cursor = ListCursor::default();
-        self.refilter(rows);
+        self.refilter_keeping(before.as_deref(), rows);
         true
     }
 
