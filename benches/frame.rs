@@ -15,8 +15,14 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;
-const CUSTOMERS: usize = 10_000;
-const NOTES: usize = 1_000_000;
+/// Full size under `cargo bench`; see `bench_size`.
+fn customer_count() -> usize {
+    crm_notes::demo::bench_size(10_000)
+}
+/// Full size under `cargo bench`; see `bench_size`.
+fn note_count() -> usize {
+    crm_notes::demo::bench_size(1_000_000)
+}
 
 fn first_fetch(effects: &[Effect]) -> Option<FetchRequest> {
     effects.iter().find_map(|e| match e {
@@ -48,7 +54,7 @@ fn loaded_app() -> App {
         width: WIDTH,
         height: HEIGHT,
     });
-    let customers = (0..CUSTOMERS)
+    let customers = (0..customer_count())
         .map(|i| Customer {
             id: format!("cus_{i}"),
             name: format!("Customer {i}"),
@@ -70,7 +76,7 @@ fn loaded_app() -> App {
     );
     let timeline_request = first_fetch(&effects).expect("the first customer's timeline");
     let newest = Timestamp::from_second(1_800_000_000).expect("a valid timestamp");
-    let notes = (0..NOTES)
+    let notes = (0..note_count())
         .map(|i| Note {
             id: format!("note_{i}"),
             customer_id: Some("cus_0".to_string()),

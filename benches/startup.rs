@@ -18,12 +18,18 @@ use ratatui::backend::TestBackend;
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;
-const CUSTOMERS: usize = 1_000;
-const NOTES: usize = 100_000;
+/// Full size under `cargo bench`; see `bench_size`.
+fn customer_count() -> usize {
+    crm_notes::demo::bench_size(1_000)
+}
+/// Full size under `cargo bench`; see `bench_size`.
+fn note_count() -> usize {
+    crm_notes::demo::bench_size(100_000)
+}
 const PAGE: usize = 200;
 
 fn customers() -> Vec<Customer> {
-    (0..CUSTOMERS)
+    (0..customer_count())
         .map(|i| Customer {
             id: format!("cus_{i:05}"),
             name: format!("Customer {i}"),
@@ -55,14 +61,14 @@ fn notes() -> Vec<Note> {
         "payment",
     ];
     let start = 1_790_000_000;
-    (0..NOTES)
+    (0..note_count())
         .map(|i| {
             let len = rng.usize(8..80);
             let text: Vec<&str> = (0..len).map(|_| words[rng.usize(..words.len())]).collect();
             let call = rng.u8(..10) < 4;
             Note {
                 id: format!("note_{i:07}"),
-                customer_id: Some(format!("cus_{:05}", rng.usize(..CUSTOMERS))),
+                customer_id: Some(format!("cus_{:05}", rng.usize(..customer_count()))),
                 kind: if call { NoteKind::Call } else { NoteKind::Note },
                 author_name: Some(format!("Agent {}", rng.u8(..40))),
                 author_email: Some(format!("agent{}@example.com", rng.u8(..40))),
@@ -135,7 +141,7 @@ fn bench(c: &mut Criterion) {
     let app = start(&path);
     let shown = app.view().map_or(0, |v| v.timeline.notes.len());
     let customers = app.view().map_or(0, |v| v.customers.items.len());
-    assert_eq!(customers, CUSTOMERS, "the customers came from the store");
+    assert_eq!(customers, customer_count(), "the customers came from the store");
     assert!(shown > 0, "the first customer's notes came from the store");
 
     let mut group = c.benchmark_group("startup");
@@ -151,8 +157,9 @@ fn bench(c: &mut Criterion) {
     for _ in 0..runs {
         black_box(start(&path));
     }
+    let (note_count, customer_count) = (note_count(), customer_count());
     println!(
-        "start to first frame, {NOTES} notes and {CUSTOMERS} customers in the store: {:.1} ms \
+        "start to first frame, {note_count} notes and {customer_count} customers in the store: {:.1} ms \
          (budget 100 ms); first timeline {shown} notes",
         began.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
     );

@@ -20,7 +20,10 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -516,17 +519,7 @@ pub fn highlight(text: &str, line: &str) -> Vec<Range<usize>> {
 fn substring_ranges(word: &str, line: &str, out: &mut Vec<Range<usize>>) {
     if word.is_ascii() {
         // ASCII bytes never occur inside a multi-byte character, so these are char boundaries.
-        let pat = word.to_ascii_lowercase();
-        let hay = line.as_bytes();
-        let mut from = 0;
-        while let Some(at) = hay
-            .get(from..)
-            .and_then(|rest| find_ci(rest, pat.as_bytes()))
-        {
-            let start = from + at;
-            out.push(start..start + pat.len());
-            from = start + pat.len();
-        }
+        out.extend(Finder::new(word.as_bytes()).ranges(line.as_bytes()));
         return;
     }
     let lower = |c: char| nucleo_matcher::chars::to_lower_case(c);
@@ -652,6 +645,12 @@ struct AsciiWord {
     /// On an ASCII note, passing `mask` and `bigrams` is the whole answer: one letter or
     /// digit, or two letters.
     exact: bool,
+    /// Searches for the whole word.
+    whole: Finder,
+    /// For words of `FUZZY_MIN_CHARS..=FUZZY_MAX_CHARS` characters, `prefixes[len - HEAD]`
+    /// searches for the first `len < n` characters; each is built on first use (most notes
+    /// need the head alone) and then shared by every note and thread.
+    prefixes: Vec<OnceLock<Finder>>,
 }
 
 fn atom(text: &str, kind: AtomKind) -> Atom {
@@ -716,12 +715,37 @@ impl AsciiWord {
             [a, b] => a.is_ascii_alphabetic() && b.is_ascii_alphabetic(),
             _ => false,
         };
+        let prefixes = if (FUZZY_MIN_CHARS..=FUZZY_MAX_CHARS).contains(&n) {
+            (HEAD..n).map(|_| OnceLock::new()).collect()
+        } else {
+            Vec::new()
+        };
         AsciiWord {
+            whole: Finder::new(&lower),
             lower,
             mask,
             bigrams,
             exact,
+            prefixes,
         }
+    }
+
+    /// Whether the word's first `len` characters occur in `hay` (from `HEAD` on, or the whole
+    /// word), and where first.
+    fn find(&self, len: usize, hay: &[u8]) -> Option<usize> {
+        self.finder(len)?.find(hay)
+    }
+
+    fn occurs(&self, len: usize, hay: &[u8]) -> bool {
+        self.finder(len).is_some_and(|f| f.is_in(hay))
+    }
+
+    fn finder(&self, len: usize) -> Option<&Finder> {
+        if len == self.lower.len() {
+            return Some(&self.whole);
+        }
+        let cell = self.prefixes.get(len.checked_sub(HEAD)?)?;
+        Some(cell.get_or_init(|| Finder::new(self.lower.get(..len).unwrap_or_default())))
     }
 }
 
@@ -761,13 +785,15 @@ fn word_in_hay(word: &Word, hay: &str, hay_ascii: bool, s: &mut Scratch) -> bool
 fn ascii_word_in_ascii(word: &Word, a: &AsciiWord, hay: &[u8], s: &mut Scratch) -> bool {
     let n = a.lower.len();
     if !(FUZZY_MIN_CHARS..=FUZZY_MAX_CHARS).contains(&n) {
-        return find_ci(hay, &a.lower).is_some();
+        return a.whole.is_in(hay);
     }
-    let head = &a.lower[..HEAD];
     let mut from = 0;
-    while let Some(at) = hay.get(from..).and_then(|rest| find_ci(rest, head)) {
+    while let Some(at) = hay.get(from..).and_then(|rest| a.find(HEAD, rest)) {
         let at = from + at;
-        if hay.get(at..at + n).is_some_and(|w| eq_ci(w, &a.lower)) {
+        if hay
+            .get(at..at + n)
+            .is_some_and(|w| w.eq_ignore_ascii_case(&a.lower))
+        {
             return true;
         }
         let start = hay[..at]
@@ -791,7 +817,7 @@ fn ascii_word_in_ascii(word: &Word, a: &AsciiWord, hay: &[u8], s: &mut Scratch) 
 fn ascii_token_chain(word: &Word, a: &AsciiWord, token: &[u8], s: &mut Scratch) -> bool {
     let n = a.lower.len();
     let mut occurs = HEAD;
-    while occurs < n && find_ci(token, &a.lower[..=occurs]).is_some() {
+    while occurs < n && a.occurs(occurs + 1, token) {
         occurs += 1;
     }
     if occurs == n {
@@ -842,9 +868,9 @@ fn token_matches(word: &Word, token: &str, s: &mut Scratch) -> bool {
             let t = token.as_bytes();
             let n = a.lower.len();
             if !(FUZZY_MIN_CHARS..=FUZZY_MAX_CHARS).contains(&n) {
-                return find_ci(t, &a.lower).is_some();
+                return a.whole.is_in(t);
             }
-            return find_ci(t, &a.lower[..HEAD]).is_some() && ascii_token_chain(word, a, t, s);
+            return a.occurs(HEAD, t) && ascii_token_chain(word, a, t, s);
         }
     }
     token_matches_by_definition(word, token, s)
@@ -877,75 +903,82 @@ fn fold_bit(p: u8) -> u8 {
     if p.is_ascii_lowercase() { 0x20 } else { 0 }
 }
 
-/// `hay` equals the ASCII-lowercase `pat`, ignoring ASCII case.
-fn eq_ci(hay: &[u8], pat: &[u8]) -> bool {
-    hay.len() == pat.len() && hay.iter().zip(pat).all(|(&h, &p)| (h | fold_bit(p)) == p)
+/// A search for one pattern in any number of haystacks, ignoring ASCII case, built once per
+/// word and reused for every note. Both ways are aho-corasick's: a short pattern (the head of
+/// every word that is searched for note by note) is given as all its case spellings to the
+/// packed (Teddy, SIMD) searcher, which checks three bytes at each position at once; the
+/// automaton's own case-insensitive mode has only a prefilter on one or two of the pattern's
+/// bytes, which in prose fire at nearly every word.
+enum Finder {
+    /// The empty pattern, which occurs nowhere.
+    Nothing,
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
 }
 
-/// Where the ASCII-lowercase `pat` first occurs in `hay`, ignoring ASCII case.
-fn find_ci(hay: &[u8], pat: &[u8]) -> Option<usize> {
-    let (&first, &last) = (pat.first()?, pat.last()?);
-    let end = hay.len().checked_sub(pat.len())?;
-    #[cfg(target_arch = "x86_64")]
-    let from = match find_ci_sse2(hay, pat) {
-        Ok(found) => return Some(found),
-        Err(from) => from,
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let from = 0;
-    let (f, l) = (fold_bit(first), fold_bit(last));
-    (from..=end).find(|&at| {
-        (hay[at] | f) == first
-            && (hay[at + pat.len() - 1] | l) == last
-            && eq_ci(&hay[at..at + pat.len()], pat)
-    })
-}
+/// Patterns with at most this many letters go to the packed searcher (2^n spellings).
+const PACKED_MAX_LETTERS: u32 = 4;
 
-/// The bulk of `find_ci`, 16 starting positions at a time: it compares the first, second and
-/// last byte of `pat` at each, and only checks the whole pattern where all three agree (text
-/// is full of near misses like "ran" and "run" for "ren", which cost a mispredicted branch
-/// each when only two bytes are compared). `Err(from)`: no match starts before `from`, where
-/// the tail is left to the caller.
-#[cfg(target_arch = "x86_64")]
-fn find_ci_sse2(hay: &[u8], pat: &[u8]) -> Result<usize, usize> {
-    use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-    let tail = pat.len().saturating_sub(1);
-    let second = tail.min(1);
-    let (Some(&b0), Some(&b1), Some(&b2)) = (pat.first(), pat.get(second), pat.get(tail)) else {
-        return Err(0);
-    };
-    let mut at = 0;
-    // SAFETY: SSE2 is part of the x86_64 baseline. Each round reads 16 bytes at `at`,
-    // `at + second` and `at + tail` (second <= tail), and the loop condition keeps
-    // `at + tail + 16 <= hay.len()`.
-    unsafe {
-        let byte = |b: u8| (_mm_set1_epi8(b as i8), _mm_set1_epi8(fold_bit(b) as i8));
-        let ((v0, f0), (v1, f1), (v2, f2)) = (byte(b0), byte(b1), byte(b2));
-        while at + tail + 16 <= hay.len() {
-            let base = hay.as_ptr().add(at);
-            let load = |offset: usize| _mm_loadu_si128(base.add(offset).cast::<__m128i>());
-            let all = _mm_and_si128(
-                _mm_and_si128(
-                    _mm_cmpeq_epi8(_mm_or_si128(load(0), f0), v0),
-                    _mm_cmpeq_epi8(_mm_or_si128(load(second), f1), v1),
-                ),
-                _mm_cmpeq_epi8(_mm_or_si128(load(tail), f2), v2),
-            );
-            let mut hits = _mm_movemask_epi8(all) as u32;
-            while hits != 0 {
-                let start = at + hits.trailing_zeros() as usize;
-                if eq_ci(&hay[start..start + pat.len()], pat) {
-                    return Ok(start);
+impl Finder {
+    fn new(pat: &[u8]) -> Finder {
+        if pat.is_empty() {
+            return Finder::Nothing;
+        }
+        let lower = pat.to_ascii_lowercase();
+        let letters: Vec<usize> = (0..lower.len())
+            .filter(|&i| lower[i].is_ascii_alphabetic())
+            .collect();
+        if letters.len() <= PACKED_MAX_LETTERS as usize {
+            let mut builder = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder();
+            for spelling in 0..1u32 << letters.len() {
+                let mut p = lower.clone();
+                for (bit, &i) in letters.iter().enumerate() {
+                    if spelling >> bit & 1 == 1 {
+                        p[i] = p[i].to_ascii_uppercase();
+                    }
                 }
-                hits &= hits - 1;
+                builder.add(p);
             }
-            at += 16;
+            // None where Teddy is not available (no SSSE3, or not x86_64/aarch64).
+            if let Some(searcher) = builder.build() {
+                return Finder::Packed(searcher);
+            }
+        }
+        Finder::Automaton(
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostFirst)
+                .build([lower])
+                .expect("one pattern is far within aho-corasick's size limits"),
+        )
+    }
+
+    /// Where the pattern first occurs in `hay`.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Finder::Nothing => None,
+            Finder::Packed(p) => p.find(hay).map(|m| m.start()),
+            Finder::Automaton(ac) => ac.find(hay).map(|m| m.start()),
         }
     }
-    Err(at)
+
+    fn is_in(&self, hay: &[u8]) -> bool {
+        match self {
+            Finder::Automaton(ac) => ac.is_match(hay),
+            _ => self.find(hay).is_some(),
+        }
+    }
+
+    /// Every occurrence in `hay`, left to right, not overlapping.
+    fn ranges(&self, hay: &[u8]) -> Vec<Range<usize>> {
+        match self {
+            Finder::Nothing => Vec::new(),
+            Finder::Packed(p) => p.find_iter(hay).map(|m| m.range()).collect(),
+            Finder::Automaton(ac) => ac.find_iter(hay).map(|m| m.range()).collect(),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2337,7 +2370,7 @@ mod tests {
     }
 
     #[test]
-    fn find_ci_agrees_with_a_plain_search() {
+    fn finder_agrees_with_a_plain_search() {
         let mut rng = fastrand::Rng::with_seed(0xf1d);
         let alphabet = b"abAB -x\n1";
         for _ in 0..5_000 {
@@ -2350,10 +2383,23 @@ mod tests {
             let plain = hay
                 .windows(pat.len())
                 .position(|w| w.eq_ignore_ascii_case(&pat));
-            assert_eq!(find_ci(&hay, &pat), plain, "{hay:?} {pat:?}");
+            let finder = Finder::new(&pat);
+            assert_eq!(finder.find(&hay), plain, "{hay:?} {pat:?}");
+            assert_eq!(finder.is_in(&hay), plain.is_some(), "{hay:?} {pat:?}");
         }
-        assert_eq!(find_ci(b"abc", b""), None);
-        assert_eq!(find_ci(b"", b"a"), None);
+        assert_eq!(Finder::new(b"").find(b"abc"), None);
+        assert!(!Finder::new(b"").is_in(b"abc"));
+        assert_eq!(Finder::new(b"a").find(b""), None);
+        assert_eq!(Finder::new(b"aa").ranges(b"xAaAaa"), vec![1..3, 3..5]);
+        let long = b"the quarterly renewal";
+        assert_eq!(
+            Finder::new(b"renewal").ranges(b"RENEWAL, Renewal"),
+            vec![0..7, 9..16]
+        );
+        assert_eq!(
+            Finder::new(long).find(b"See THE Quarterly Renewal."),
+            Some(4)
+        );
     }
 
     // --- the index against `matches` ---

@@ -146,3 +146,14 @@ impl Body {
         }
     }
 }
+
+/// The size a benchmark runs at: `full` under `cargo bench`, a hundredth (at least 1) when
+/// `cargo test --all-targets` runs the bench targets once as a smoke test, so CI checks they
+/// work without spending minutes building a million notes in a debug build.
+pub fn bench_size(full: usize) -> usize {
+    if std::env::args().any(|arg| arg == "--bench") {
+        full
+    } else {
+        (full / 100).max(1)
+    }
+}
