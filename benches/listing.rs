@@ -135,13 +135,21 @@ fn fixture() -> Fixture {
         .enable_all()
         .build()
         .expect("server runtime");
-    let data = crm_notes::demo::data::chartmogul_demo(jiff::Timestamp::now(), customer_count(), note_count(), 7);
+    let data = crm_notes::demo::data::chartmogul_demo(
+        jiff::Timestamp::now(),
+        customer_count(),
+        note_count(),
+        7,
+    );
     let html = data
         .notes
         .iter()
         .filter(|n| n["text"].as_str().is_some_and(|t| t.contains('<')))
         .count();
-    assert!(html > note_count() / 20, "the notes exercise HTML rendering");
+    assert!(
+        html > note_count() / 20,
+        "the notes exercise HTML rendering"
+    );
     let options = ChartMogulOptions {
         api_key: "bench-key".into(),
         ..ChartMogulOptions::default()

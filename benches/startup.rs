@@ -141,7 +141,11 @@ fn bench(c: &mut Criterion) {
     let app = start(&path);
     let shown = app.view().map_or(0, |v| v.timeline.notes.len());
     let customers = app.view().map_or(0, |v| v.customers.items.len());
-    assert_eq!(customers, customer_count(), "the customers came from the store");
+    assert_eq!(
+        customers,
+        customer_count(),
+        "the customers came from the store"
+    );
     assert!(shown > 0, "the first customer's notes came from the store");
 
     let mut group = c.benchmark_group("startup");

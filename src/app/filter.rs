@@ -2377,7 +2377,7 @@ mod tests {
             let hay: Vec<u8> = (0..rng.usize(0..80))
                 .map(|_| alphabet[rng.usize(..alphabet.len())])
                 .collect();
-            let pat: Vec<u8> = (0..rng.usize(1..5))
+            let pat: Vec<u8> = (0..rng.usize(1..9))
                 .map(|_| alphabet[rng.usize(..alphabet.len())].to_ascii_lowercase())
                 .collect();
             let plain = hay
