@@ -10,7 +10,6 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use jiff::Timestamp;
 use rusqlite::{
@@ -19,6 +18,10 @@ use rusqlite::{
 
 use crate::app::filter::AuthorCount;
 use crate::model::{Customer, Note};
+use crate::sqlite::{
+    self, BUSY_TIMEOUT, DbThread, MEMORY_LABEL, Migration, Stopped, create_private_dir,
+    create_private_file, one_line, read_user_version,
+};
 
 /// Schema steps, applied in order; step `i` brings the schema to version `i + 1`.
 /// A released step must never be edited: caches in the field are already at its version.
@@ -87,12 +90,6 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 /// Written into the file header (`PRAGMA application_id`, "CRMc") so a cache path that points at
 /// some other database (the drafts store, say) is refused instead of being migrated into.
 pub const APPLICATION_ID: i32 = 0x4352_4d63;
-
-/// Long enough to ride out another crm-notes process committing; short enough not to hang.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What an in-memory cache is called in errors.
-const MEMORY_LABEL: &str = ":memory:";
 
 /// What went wrong with the cache, in one line that names the file where one is involved.
 #[derive(Debug, thiserror::Error)]
@@ -896,12 +893,6 @@ fn sql_limit(limit: usize) -> i64 {
     }
 }
 
-fn read_user_version(conn: &Connection) -> rusqlite::Result<u32> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    // A negative user_version is not ours to interpret; treat it as "newer than we know".
-    Ok(u32::try_from(version).unwrap_or(u32::MAX))
-}
-
 /// Reads the first and last row of each table: a few pages whatever the file's size, where an
 /// integrity check would read them all. With SQLite's own check on opening (a file shorter
 /// than its header says is "malformed"), this finds a damaged schema or table ends before the
@@ -917,128 +908,29 @@ fn probe_tables(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// Applies the missing migration steps in one IMMEDIATE transaction, so two crm-notes processes
-/// starting together cannot both migrate, and a failure leaves the old schema intact.
+/// Brings the schema up to date (see `sqlite::migrate`).
 fn migrate(conn: &mut Connection, label: &Path) -> Result<(), CacheError> {
-    let failed = |e: rusqlite::Error| CacheError::Unreadable {
-        path: label.to_path_buf(),
-        reason: one_line(&format!("schema migration failed: {e}")),
-    };
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(failed)?;
-    // Read again inside the lock: another process may have migrated since we first looked.
-    let found = read_user_version(&tx).map_err(failed)?;
-    if found > SCHEMA_VERSION {
-        return Err(CacheError::TooNew {
+    let outcome = sqlite::migrate(conn, MIGRATIONS, Some(APPLICATION_ID)).map_err(|e| {
+        CacheError::Unreadable {
+            path: label.to_path_buf(),
+            reason: one_line(&format!("schema migration failed: {e}")),
+        }
+    })?;
+    match outcome {
+        Migration::Current => Ok(()),
+        Migration::TooNew(found) => Err(CacheError::TooNew {
             path: label.to_path_buf(),
             found,
             known: SCHEMA_VERSION,
-        });
-    }
-    if found == SCHEMA_VERSION {
-        return Ok(());
-    }
-    tx.pragma_update(None, "application_id", APPLICATION_ID)
-        .map_err(failed)?;
-    for (step, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        tx.execute_batch(sql).map_err(failed)?;
-        tx.pragma_update(None, "user_version", step as i64 + 1)
-            .map_err(failed)?;
-    }
-    tx.commit().map_err(failed)
-}
-
-/// Creates the cache's folder; on Unix only the owner may enter it, as it holds customer notes.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Creates the file readable by its owner only, before SQLite creates it with the umask's
-/// looser mode (its -wal and -shm files copy the mode). An existing file is opened for
-/// appending and closed untouched.
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map(drop)
-}
-
-/// Collapses any line breaks in a message so every error stays one line.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Work for the cache thread.
-type CacheJob = Box<dyn FnOnce(&Cache) + Send>;
-
-/// The cache on a thread of its own, so SQLite's disk I/O never runs on the UI thread or a
-/// tokio worker. Calls are closures run in order on that thread.
-#[derive(Clone)]
-pub struct CacheThread {
-    jobs: std::sync::mpsc::Sender<CacheJob>,
-}
-
-impl fmt::Debug for CacheThread {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CacheThread").finish_non_exhaustive()
+        }),
     }
 }
 
-impl CacheThread {
-    /// Moves the cache to a new thread, which ends when every `CacheThread` handle is dropped.
-    pub fn spawn(cache: Cache) -> CacheThread {
-        let (jobs, queue) = std::sync::mpsc::channel::<CacheJob>();
-        std::thread::Builder::new()
-            .name("crm-notes-cache".into())
-            .spawn(move || {
-                for job in queue {
-                    job(&cache);
-                }
-            })
-            .map(drop)
-            // Without the thread every call answers `Stopped`: the app runs without a cache.
-            .unwrap_or_else(|e| tracing::error!(error = %e, "could not start the cache thread"));
-        CacheThread { jobs }
-    }
+/// The cache on a thread of its own (`sqlite::DbThread`).
+pub type CacheThread = DbThread<Cache>;
 
-    /// Runs `f` on the cache thread and waits (asynchronously) for its result.
-    pub async fn call<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Cache) -> Result<R, CacheError> + Send + 'static,
-    ) -> Result<R, CacheError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move |cache| {
-                let _ = reply.send(f(cache));
-            }))
-            .map_err(|_| CacheError::Stopped)?;
-        answer.await.map_err(|_| CacheError::Stopped)?
-    }
-
-    /// Runs `f` on the cache thread and blocks until it is done: for start-up, to draw the
-    /// first frame from the cache before the event loop runs. Never from inside a cache job
-    /// (it would wait for itself) nor on a tokio worker.
-    pub fn call_blocking<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Cache) -> Result<R, CacheError> + Send + 'static,
-    ) -> Result<R, CacheError> {
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        self.jobs
-            .send(Box::new(move |cache| {
-                let _ = reply.send(f(cache));
-            }))
-            .map_err(|_| CacheError::Stopped)?;
-        answer.recv().map_err(|_| CacheError::Stopped)?
-    }
-
-    /// Runs `f` on the cache thread without waiting (storing a page as it arrives).
-    pub fn post(&self, f: impl FnOnce(&Cache) + Send + 'static) {
-        let _ = self.jobs.send(Box::new(f));
+impl From<Stopped> for CacheError {
+    fn from(_: Stopped) -> Self {
+        CacheError::Stopped
     }
 }

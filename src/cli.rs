@@ -570,7 +570,7 @@ fn run_tui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<(), Failure> 
     let path = crate::config::data_dir().join(file);
     let (store, outbox) = match Store::open(&path) {
         Ok(store) => {
-            let store = StoreThread::spawn(store);
+            let store = StoreThread::spawn("crm-notes-store", store);
             let (report_tx, mut reports) = mpsc::unbounded_channel();
             let worker = OutboxWorker::new(
                 accounts

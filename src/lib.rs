@@ -12,6 +12,7 @@ pub mod model;
 pub mod outbox;
 pub mod providers;
 pub mod secrets;
+pub mod sqlite;
 pub mod store;
 pub mod text;
 pub mod tui;

@@ -7,13 +7,16 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{NewNote, NoteKind, NotePatch};
+use crate::sqlite::{
+    self, BUSY_TIMEOUT, DbThread, MEMORY_LABEL, Migration, Stopped, create_private_dir,
+    create_private_file, one_line, read_user_version,
+};
 
 /// Schema steps, applied in order; step `i` brings the schema to version `i + 1`.
 /// A released step must never be edited: databases in the field are already at its version.
@@ -51,9 +54,6 @@ const MIGRATIONS: &[&str] = &[
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
-
-/// Long enough to ride out another crm-notes process committing; short enough not to hang.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The columns of an outbox row, in the order `RawItem::read` expects them.
 macro_rules! outbox_columns {
@@ -234,10 +234,13 @@ impl Store {
                 reason: one_line(&e.to_string()),
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| StoreError::Unreadable {
+        let unreadable = |e: String| StoreError::Unreadable {
             path: path.to_path_buf(),
-            reason: one_line(&e.to_string()),
-        })?;
+            reason: one_line(&e),
+        };
+        // Drafts hold customers' notes: the file is its owner's alone, like its folder.
+        create_private_file(path).map_err(|e| unreadable(e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| unreadable(e.to_string()))?;
         Store::init(conn, Some(path.to_path_buf()))
     }
 
@@ -623,52 +626,20 @@ impl Store {
     }
 }
 
-/// What an in-memory store is called in errors.
-const MEMORY_LABEL: &str = ":memory:";
-
-fn read_user_version(conn: &Connection) -> rusqlite::Result<u32> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    // A negative user_version is not ours to interpret; treat it as "newer than we know".
-    Ok(u32::try_from(version).unwrap_or(u32::MAX))
-}
-
-/// Applies the missing migration steps in one IMMEDIATE transaction, so two crm-notes processes
-/// starting together cannot both migrate, and a failure leaves the old schema intact.
+/// Brings the schema up to date (see `sqlite::migrate`).
 fn migrate(conn: &mut Connection, label: &Path) -> Result<(), StoreError> {
-    let failed = |e: rusqlite::Error| StoreError::Unreadable {
+    let outcome = sqlite::migrate(conn, MIGRATIONS, None).map_err(|e| StoreError::Unreadable {
         path: label.to_path_buf(),
         reason: one_line(&format!("schema migration failed: {e}")),
-    };
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(failed)?;
-    // Read again inside the lock: another process may have migrated since we first looked.
-    let found = read_user_version(&tx).map_err(failed)?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
+    })?;
+    match outcome {
+        Migration::Current => Ok(()),
+        Migration::TooNew(found) => Err(StoreError::TooNew {
             path: label.to_path_buf(),
             found,
             known: SCHEMA_VERSION,
-        });
+        }),
     }
-    if found == SCHEMA_VERSION {
-        return Ok(());
-    }
-    for (step, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        tx.execute_batch(sql).map_err(failed)?;
-        tx.pragma_update(None, "user_version", step as i64 + 1)
-            .map_err(failed)?;
-    }
-    tx.commit().map_err(failed)
-}
-
-/// Creates the store's folder; on Unix only the owner may enter it, as drafts hold customer notes.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// The key columns of a draft: (0, "") for a new note, (1, id) for an edit.
@@ -688,11 +659,6 @@ fn sortable_time(t: Timestamp) -> String {
 fn parse_time(s: &str) -> Result<Timestamp, String> {
     s.parse::<Timestamp>()
         .map_err(|e| format!("bad time {s:?}: {e}"))
-}
-
-/// Collapses any line breaks in a message so every error stays one line.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A draft row as SQLite returns it, checked separately so bad data becomes an error, not a panic.
@@ -911,6 +877,16 @@ fn op_from_json(json: &str) -> serde_json::Result<WriteOp> {
     })
 }
 
+/// The store on a thread of its own (`sqlite::DbThread`): drafts are saved from the UI loop
+/// without waiting, and the outbox worker awaits its answers.
+pub type StoreThread = DbThread<Store>;
+
+impl From<Stopped> for StoreError {
+    fn from(_: Stopped) -> Self {
+        StoreError::Stopped
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -976,50 +952,5 @@ mod tests {
             one_line("near \"x\":\nsyntax  error\r\n"),
             "near \"x\": syntax error"
         );
-    }
-}
-
-/// The store on a thread of its own, so SQLite's disk I/O never runs on the UI thread or a
-/// tokio worker. Calls are closures run in order on that thread.
-/// Work for the store thread.
-type StoreJob = Box<dyn FnOnce(&Store) + Send>;
-
-#[derive(Clone)]
-pub struct StoreThread {
-    jobs: std::sync::mpsc::Sender<StoreJob>,
-}
-
-impl StoreThread {
-    pub fn spawn(store: Store) -> StoreThread {
-        let (jobs, queue) = std::sync::mpsc::channel::<StoreJob>();
-        std::thread::Builder::new()
-            .name("crm-notes-store".into())
-            .spawn(move || {
-                for job in queue {
-                    job(&store);
-                }
-            })
-            .map(|_| ())
-            .unwrap_or_else(|e| tracing::error!(error = %e, "could not start the store thread"));
-        StoreThread { jobs }
-    }
-
-    /// Runs `f` on the store thread and waits (asynchronously) for its result.
-    pub async fn call<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
-    ) -> Result<R, StoreError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move |store| {
-                let _ = reply.send(f(store));
-            }))
-            .map_err(|_| StoreError::Stopped)?;
-        answer.await.map_err(|_| StoreError::Stopped)?
-    }
-
-    /// Runs `f` on the store thread without waiting (draft autosave from the UI loop).
-    pub fn post(&self, f: impl FnOnce(&Store) + Send + 'static) {
-        let _ = self.jobs.send(Box::new(f));
     }
 }

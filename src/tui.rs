@@ -154,8 +154,11 @@ pub fn open_cache(
         }
     }
     rest.extend(pending);
-    let writer = CacheThread::spawn(cache);
-    let reader = reader.map_or_else(|| writer.clone(), CacheThread::spawn);
+    let writer = CacheThread::spawn("crm-notes-cache", cache);
+    let reader = reader.map_or_else(
+        || writer.clone(),
+        |r| CacheThread::spawn("crm-notes-cache-reader", r),
+    );
     let connections = CacheConnections {
         writer,
         reader,

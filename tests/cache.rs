@@ -1208,7 +1208,7 @@ fn with_100000_notes_cached_the_start_up_reads_are_correct() {
 
 #[test]
 fn the_cache_thread_runs_calls_posts_and_blocking_calls_in_order() {
-    let thread = CacheThread::spawn(Cache::open_in_memory().expect("open"));
+    let thread = CacheThread::spawn("cache", Cache::open_in_memory().expect("open"));
 
     // A post is not waited for, yet the blocking call queued after it sees its write.
     thread.post(|cache| {

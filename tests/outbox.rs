@@ -69,7 +69,7 @@ struct Rig {
 }
 
 fn rig(provider: SharedProvider, path: &std::path::Path) -> Rig {
-    let store = StoreThread::spawn(Store::open(path).expect("store"));
+    let store = StoreThread::spawn("store", Store::open(path).expect("store"));
     let (tx, reports) = mpsc::unbounded_channel();
     let worker = OutboxWorker::new(
         vec![OutboxAccount {

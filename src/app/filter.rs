@@ -1218,24 +1218,6 @@ const PARALLEL_MIN: usize = 20_000;
 const CHUNK: usize = 8_192;
 /// Notes whose text is fetched together (see `Batch`).
 const BATCH: usize = 32;
-/// How much of each text `Batch::fetch` asks for ahead, in 64-byte cache lines; the
-/// hardware's own prefetcher follows on from there.
-const PREFETCH_LINES: usize = 2;
-
-/// Asks the CPU to start loading the cache line at `at`, without waiting for it.
-#[inline(always)]
-fn prefetch(at: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it reads nothing into the program and never faults,
-    // whatever the address.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(at.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
-}
-
 impl Default for FilterIndex {
     fn default() -> Self {
         Self::new()
@@ -1553,11 +1535,6 @@ impl FilterIndex {
                 return;
             }
             // A note that needs no text still queues behind those that do, to keep list order.
-            if all != Some(settled) {
-                if let Some(note) = notes.get(i as usize) {
-                    prefetch((&raw const note.text).cast());
-                }
-            }
             filling.notes[filling.len] = (i, settled);
             filling.len += 1;
             if filling.len == BATCH {
@@ -1735,11 +1712,6 @@ impl<'n> Batch<'n> {
                     None
                 };
                 *field = (note.text.as_str(), subject);
-            }
-        }
-        for (text, _) in self.fields.iter().take(self.len) {
-            for line in text.as_bytes().chunks(64).take(PREFETCH_LINES) {
-                prefetch(line.as_ptr());
             }
         }
         self
