@@ -90,12 +90,21 @@ fn setup_with(
     let server = runtime
         .block_on(chartmogul::start(data, options))
         .expect("fake server");
+    env_for(
+        server,
+        "provider = \"chartmogul\"\nauthor_email = \"sara@example.com\"",
+    )
+}
+
+/// A home with a config whose account "acme" (so the helpers' key variable applies) is
+/// `account` (the provider's own settings) served by `server`.
+fn env_for(server: FakeServer, account: &str) -> Env {
     let home = tempfile::tempdir().expect("tempdir");
     let config = home.path().join("config.toml");
     std::fs::write(
         &config,
         format!(
-            "[accounts.acme]\nprovider = \"chartmogul\"\nbase_url = \"{}\"\nauthor_email = \"sara@example.com\"\n",
+            "[accounts.acme]\n{account}\nbase_url = \"{}\"\n",
             server.base_url
         ),
     )
@@ -1312,22 +1321,10 @@ fn setup_club(runtime: &tokio::runtime::Runtime) -> Env {
     let server = runtime
         .block_on(peoplevine::start(club_sample(), options))
         .expect("fake server");
-    let home = tempfile::tempdir().expect("tempdir");
-    let config = home.path().join("config.toml");
-    // Named "acme" so the helpers' key variable applies.
-    std::fs::write(
-        &config,
-        format!(
-            "[accounts.acme]\nprovider = \"peoplevine\"\nbase_url = \"{}\"\nusername = \"{username}\"\ncompany_id = {company_id}\n",
-            server.base_url
-        ),
-    )
-    .expect("config");
-    Env {
+    env_for(
         server,
-        home,
-        config,
-    }
+        &format!("provider = \"peoplevine\"\nusername = \"{username}\"\ncompany_id = {company_id}"),
+    )
 }
 
 fn club_ids(keep: impl Fn(i64) -> bool) -> Vec<String> {
