@@ -228,7 +228,11 @@ fn oldest_first(notes: &[Note]) -> bool {
 }
 
 fn newest_first(mut notes: Vec<Note>) -> Vec<Note> {
-    // Stable, so notes with the same time keep the server's order.
+    // A page listed oldest first is turned round before the stable sort, so notes written in
+    // the same instant still come newest (listed last) first.
+    if oldest_first(&notes) {
+        notes.reverse();
+    }
     notes.sort_by_key(|n| std::cmp::Reverse(n.created_at));
     notes
 }
@@ -859,6 +863,16 @@ mod tests {
         );
         // The reference lists oldest first.
         assert!(oldest_first(&notes));
+
+        // Two notes written in the same instant, listed oldest first: the one listed last is
+        // the newer and comes first.
+        let mut page = notes.clone();
+        let mut twin = page[page.len() - 1].clone();
+        twin.id = "twin".into();
+        page.push(twin);
+        let sorted = newest_first(page);
+        assert_eq!(sorted[0].id, "twin");
+        assert_eq!(sorted[1].id, notes[notes.len() - 1].id);
 
         // Filtered by account, every note belongs to it, subscription notes included.
         let filtered = notes_of(&doc, Some("29"));
